@@ -1,0 +1,133 @@
+/**
+ * `deno task client [host] [port]` — the seed's ssl_client_nonblock, in Deno.
+ *
+ * Connects to a TLS server, verifies its certificate against a CA file and
+ * the host name, then sends stdin (encrypted) and writes what the server
+ * sends (decrypted) to stdout. Exits 0 after a clean close.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { Ssl } from "./lib/ssl.ts";
+import { ChunkSource } from "./lib/chunk_source.ts";
+import { pump, writeAll } from "./lib/pump.ts";
+import { errorText, fail, info, parsePort, runMain, setProgramName } from "./lib/cli.ts";
+import { COMMON_HELP, COMMON_OPTIONS, engineByName, parseSeconds, readPemFile, traceFlags } from "./lib/options.ts";
+import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/report.ts";
+import type { TlsConfig } from "./lib/engine.ts";
+
+const USAGE = `usage: deno task client [host] [port] [options]
+
+Connects to host (default 127.0.0.1) on port (default 55555) over TLS.
+stdin is encrypted and sent to the server; the server's data is decrypted
+to stdout. Exits 0 after a clean close, 1 on failure.
+
+  --ca FILE                CA certificates to trust, PEM (default certs/ca.crt)
+  --servername NAME        name for SNI and certificate checks (default: host)
+  --insecure               do not verify the server's certificate (warns)
+  --cert FILE              client certificate for mutual TLS, PEM
+  --key FILE               its private key, PEM
+${COMMON_HELP}`;
+
+async function main(): Promise<number> {
+  setProgramName("client");
+  const opts = await parseClientArgs(Deno.args);
+  if (!opts) return 0;
+  const conn = await connect(opts.host, opts.port);
+  if (!opts.quiet) info(`connected to ${opts.host}:${opts.port}`);
+  const ssl = new Ssl(opts.engine, opts.config, { trace: traceToStderr(opts.trace) });
+  try {
+    // stdin → ssl.write() → wbio → socket,  socket → rbio → ssl.read() → stdout
+    const result = await pump(conn, ssl, {
+      input: new ChunkSource(Deno.stdin.readable),
+      output: (bytes) => writeAll(Deno.stdout, bytes),
+      onHandshake: (session) => {
+        if (!opts.quiet) info(`handshake complete: ${describeSession(session)}`);
+        if (opts.trace.showcerts) console.error(describeChain(session.peerCertificates));
+      },
+      onSocketData: dumpToStderr(opts.trace),
+      handshakeTimeoutMs: opts.handshakeTimeoutMs,
+      idleTimeoutMs: opts.idleTimeoutMs,
+    });
+    if (!opts.quiet) {
+      info(`server closed the connection: ${describeTransfer(result.bytesIn, result.bytesOut, result.durationMs)}`);
+    }
+    return 0;
+  } catch (e) {
+    info(`connection failed: ${errorText(e)}`);
+    return 1;
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed by the pump */ }
+  }
+}
+
+interface ClientOptions {
+  host: string;
+  port: number;
+  config: TlsConfig;
+  engine: ReturnType<typeof engineByName>;
+  trace: ReturnType<typeof traceFlags>;
+  quiet: boolean;
+  handshakeTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+async function parseClientArgs(args: string[]): Promise<ClientOptions | undefined> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...COMMON_OPTIONS,
+      servername: { type: "string" },
+      insecure: { type: "boolean", default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return undefined;
+  }
+  if (positionals.length > 2) fail(`unexpected argument '${positionals[2]}'`);
+  const host = (positionals[0] ?? "127.0.0.1").replace(/^\[(.*)\]$/, "$1");
+  if (host === "") fail("host must not be empty");
+  const port = parsePort(positionals[1] ?? "55555");
+  if ((values.cert === undefined) !== (values.key === undefined)) fail("--cert and --key go together");
+  const insecure = values.insecure!;
+  if (insecure) info("WARNING: --insecure: the server's certificate is NOT verified");
+  return {
+    host,
+    port,
+    engine: engineByName(values.engine!),
+    config: {
+      role: "client",
+      serverName: values.servername ?? host,
+      verifyPeer: !insecure,
+      caCertificates: insecure ? [] : [await readPemFile(values.ca ?? "certs/ca.crt", "CA certificate")],
+      certificateChain: values.cert ? await readPemFile(values.cert, "certificate") : undefined,
+      privateKey: values.key ? await readPemFile(values.key, "private key") : undefined,
+    },
+    trace: traceFlags(values),
+    quiet: values.quiet!,
+    handshakeTimeoutMs: parseSeconds(values["handshake-timeout"]!, "handshake-timeout"),
+    idleTimeoutMs: parseSeconds(values["idle-timeout"]!, "idle-timeout"),
+  };
+}
+
+async function connect(hostname: string, port: number): Promise<Deno.TcpConn> {
+  try {
+    return await Deno.connect({ hostname, port, transport: "tcp" });
+  } catch (e) {
+    if (e instanceof Deno.errors.ConnectionRefused) {
+      fail(`connection to ${hostname}:${port} refused (is the server running?)`, 1);
+    }
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      fail(`no permission to connect to ${hostname}:${port} (${errorText(e)})`, 1);
+    }
+    fail(`cannot connect to ${hostname}:${port}: ${errorText(e)}`, 1);
+  }
+}
+
+if (import.meta.main) runMain(main);

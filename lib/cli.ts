@@ -1,0 +1,97 @@
+/**
+ * Small helpers shared by the command-line entry points: one-line errors,
+ * no stack traces, conventional exit statuses.
+ *
+ * @module
+ */
+
+/** The program's name for messages, e.g. `server`. */
+let programName = Deno.mainModule.replace(/^.*\//, "").replace(/\.ts$/, "");
+
+/**
+ * Sets the name that prefixes error lines.
+ *
+ * @example
+ * ```ts
+ * setProgramName("server");
+ * ```
+ */
+export function setProgramName(name: string): void {
+  programName = name;
+}
+
+/** An error whose message is meant for the user as it is. */
+export class UserError extends Error {
+  /** Exit status to use (2 for usage errors, 1 otherwise). */
+  readonly status: number;
+  constructor(message: string, status = 1) {
+    super(message);
+    this.name = "UserError";
+    this.status = status;
+  }
+}
+
+/**
+ * Stops with one line on stderr.
+ *
+ * @example
+ * ```ts
+ * if (port < 1) fail("port must be 1-65535");
+ * ```
+ */
+export function fail(message: string, status = 2): never {
+  throw new UserError(message, status);
+}
+
+/** Prints a line to stderr (diagnostics never go to stdout). */
+export function info(message: string): void {
+  console.error(`${programName}: ${message}`);
+}
+
+/** The message of anything thrown, without a stack. */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    // parseArgs errors carry a code like ERR_PARSE_ARGS_UNKNOWN_OPTION.
+    return e.message.split("\n")[0];
+  }
+  return String(e);
+}
+
+/**
+ * Runs `main`, turning any error into one stderr line and an exit status:
+ * 2 for usage errors, 1 for everything else.
+ *
+ * @example
+ * ```ts
+ * if (import.meta.main) runMain(main);
+ * ```
+ */
+export async function runMain(main: () => Promise<number | void>): Promise<void> {
+  try {
+    const status = await main();
+    Deno.exit(status ?? 0);
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "";
+    const usage = code.startsWith("ERR_PARSE_ARGS") ||
+      (e instanceof UserError && e.status === 2);
+    console.error(
+      `${programName}: ${errorText(e)}${usage ? " (try --help)" : ""}`,
+    );
+    Deno.exit(e instanceof UserError ? e.status : usage ? 2 : 1);
+  }
+}
+
+/**
+ * Parses a TCP port argument.
+ *
+ * @example
+ * ```ts
+ * parsePort("55555"); // 55555
+ * ```
+ */
+export function parsePort(text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) {
+    fail(`invalid port '${text}': expected a number from 1 to 65535`);
+  }
+  return Number(text);
+}

@@ -1,0 +1,136 @@
+/**
+ * The seam between the memory-BIO adapter ({@link Ssl}) and a TLS protocol
+ * implementation. An engine is sans-IO: it never touches a socket or a timer.
+ * Encrypted bytes go in through {@link TlsEngine.receive}; everything the
+ * engine produces leaves through the {@link EngineSink} callbacks, synchronously,
+ * before the call that produced it returns.
+ *
+ * Nothing here is specific to one engine: bytes are `Uint8Array`, certificates
+ * are DER, names are the IANA/OpenSSL ones.
+ *
+ * @module
+ */
+
+/** Which end of the connection an engine plays. */
+export type Role = "client" | "server";
+
+/** Protocol versions by their OpenSSL names. */
+export type ProtocolVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+
+/**
+ * Everything an engine needs to know, shared by every engine.
+ *
+ * @example
+ * ```ts
+ * const config: TlsConfig = {
+ *   role: "client",
+ *   serverName: "localhost",
+ *   caCertificates: [await Deno.readTextFile("certs/ca.crt")],
+ *   verifyPeer: true,
+ * };
+ * ```
+ */
+export interface TlsConfig {
+  role: Role;
+  /** Our certificate chain, PEM, leaf first (server: required; client: for mutual TLS). */
+  certificateChain?: string;
+  /** The private key that matches the leaf of {@link certificateChain}, PEM. */
+  privateKey?: string;
+  /** Trust anchors, PEM (one or more certificates per string). */
+  caCertificates?: string[];
+  /**
+   * Client: verify the server's chain and host name (default true).
+   * Server: verify a client certificate if one is presented.
+   */
+  verifyPeer?: boolean;
+  /** Server: ask the client for a certificate. */
+  requestClientCertificate?: boolean;
+  /** Server: fail the handshake when the client presents no valid certificate. */
+  requireClientCertificate?: boolean;
+  /** Client: the host name sent as SNI and checked against the certificate. */
+  serverName?: string;
+  /** ALPN protocols in preference order. */
+  alpnProtocols?: string[];
+  /** Lowest and highest protocol version this end accepts. */
+  minVersion?: ProtocolVersion;
+  maxVersion?: ProtocolVersion;
+  /** Receives NSS key log lines (SSLKEYLOGFILE format), only when the user asked for it. */
+  keyLog?: (line: string) => void;
+  /** Clock used for certificate validity checks (tests pin it). */
+  now?: () => Date;
+}
+
+/** What the handshake settled on; available once it completes. */
+export interface ConnectionInfo {
+  protocol: ProtocolVersion;
+  /** Cipher suite, IANA name, e.g. `TLS_AES_128_GCM_SHA256`. */
+  cipher: string;
+  /** Key exchange group, e.g. `x25519`, when the protocol has one. */
+  group?: string;
+  /** Signature scheme the peer used in CertificateVerify, when known. */
+  signatureScheme?: string;
+  /** The peer's certificate chain, DER, leaf first (empty when none was sent). */
+  peerCertificates: Uint8Array[];
+  /** The negotiated ALPN protocol. */
+  alpn?: string;
+  /** Server: the SNI the client sent. */
+  serverName?: string;
+}
+
+/** One line of protocol tracing, for `--state`/`--msg` style output. */
+export type TraceEvent =
+  | { kind: "state"; text: string }
+  | {
+    kind: "message";
+    direction: "in" | "out";
+    /** Handshake message name, e.g. `ClientHello`, or `ChangeCipherSpec`/`Alert`. */
+    name: string;
+    length: number;
+    detail?: string;
+  }
+  | {
+    kind: "record";
+    direction: "in" | "out";
+    /** Outer content type name, e.g. `handshake`, `application_data`. */
+    contentType: string;
+    version: number;
+    length: number;
+  };
+
+/** Where an engine delivers what it produces. All calls are synchronous. */
+export interface EngineSink {
+  /** Encrypted bytes for the peer (goes to the wbio). */
+  outgoing(bytes: Uint8Array): void;
+  /** Decrypted application data from the peer. */
+  plaintext(bytes: Uint8Array): void;
+  /** Optional protocol tracing. */
+  trace?(event: TraceEvent): void;
+}
+
+/**
+ * A TLS protocol implementation seen from the adapter.
+ *
+ * Errors: a fatal problem makes {@link receive} (or another call) throw a
+ * `TlsError` (lib/alerts.ts); the alert to send, if any, has already been passed to
+ * {@link EngineSink.outgoing}. After that the engine is dead: further calls
+ * throw the same error.
+ */
+export interface TlsEngine {
+  /** Client: emit the first flight (ClientHello). Server: nothing to do. */
+  start(): void;
+  /** Feed encrypted bytes from the peer; any amount, split anywhere. */
+  receive(bytes: Uint8Array): void;
+  /** Encrypt application data; only valid once {@link handshakeDone}. */
+  send(bytes: Uint8Array): void;
+  /** Send close_notify (our direction ends; we may still receive). */
+  close(): void;
+  /** The handshake has completed on our side. */
+  readonly handshakeDone: boolean;
+  /** The peer sent close_notify. */
+  readonly peerClosed: boolean;
+  /** Negotiated parameters, once {@link handshakeDone}. */
+  readonly info: ConnectionInfo | undefined;
+}
+
+/** Builds an engine for one connection. */
+export type EngineFactory = (config: TlsConfig, sink: EngineSink) => TlsEngine;

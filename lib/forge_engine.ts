@@ -1,0 +1,257 @@
+/**
+ * The node-forge engine: `forge.tls` (TLS 1.0/1.1, RSA key exchange,
+ * AES-CBC-SHA) behind the engine-neutral {@link TlsEngine} interface.
+ *
+ * forge speaks "binary strings"; this file is the only place that converts.
+ * Certificate checks go through {@link verifyChain}, so both engines refuse
+ * the same chains with the same words.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { forge } from "./forge.ts";
+import { Alert, TlsError } from "./alerts.ts";
+import type { EngineSink, ProtocolVersion, TlsConfig, TlsEngine } from "./engine.ts";
+import { CertificateError, pemToDer, verifyChain } from "./x509.ts";
+import { RecordScanner } from "./records.ts";
+
+const toBinary = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
+const fromBinary = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"));
+
+// Connection fields forge's type definitions do not list.
+interface ForgeConnectionInternals {
+  open: boolean;
+  isConnected: boolean;
+  handshaking: boolean;
+  reset: (clearFail?: boolean) => void;
+  close: (clearFail?: boolean) => void;
+}
+
+interface ForgeError {
+  message: string;
+  send?: boolean;
+  origin?: string;
+  alert?: { level: number; description: number };
+}
+
+const VERSION_NAMES: Record<number, ProtocolVersion> = { 1: "TLSv1", 2: "TLSv1.1", 3: "TLSv1.2" };
+
+function isIpLiteral(host: string): boolean {
+  return /^[0-9.]+$/.test(host) || host.includes(":");
+}
+
+function certToDer(cert: forge.pki.Certificate): Uint8Array {
+  return fromBinary(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes());
+}
+
+/**
+ * A {@link TlsEngine} on `forge.tls`.
+ *
+ * @example
+ * ```ts
+ * const engine = createForgeEngine({ role: "client", serverName: "localhost" }, {
+ *   outgoing: (b) => rbioOfPeer.write(b),
+ *   plaintext: (b) => console.log(b),
+ * });
+ * engine.start();
+ * ```
+ */
+export function createForgeEngine(config: TlsConfig, sink: EngineSink): TlsEngine {
+  return new ForgeEngine(config, sink);
+}
+
+class ForgeEngine implements TlsEngine {
+  readonly #c: forge.tls.Connection;
+  readonly #sink: EngineSink;
+  readonly #config: TlsConfig;
+  #error: TlsError | undefined;
+  #peerChain: Uint8Array[] = [];
+  #handshakeDone = false;
+  #peerClosed = false;
+  #closeSent = false;
+  #selfClosing = false;
+  #inbound?: RecordScanner;
+  #outbound?: RecordScanner;
+
+  constructor(config: TlsConfig, sink: EngineSink) {
+    this.#config = config;
+    this.#sink = sink;
+    const server = config.role === "server";
+    if (sink.trace) {
+      const trace = sink.trace.bind(sink);
+      // Only message names: the adapter traces records itself.
+      const messagesOnly = (e: Parameters<typeof trace>[0]) => e.kind === "message" && trace(e);
+      this.#inbound = new RecordScanner("in", messagesOnly, true);
+      this.#outbound = new RecordScanner("out", messagesOnly, true);
+    }
+    const verifyClient = server && config.requireClientCertificate
+      ? true
+      : server && config.requestClientCertificate
+      ? "optional"
+      : false;
+    this.#c = forge.tls.createConnection({
+      server,
+      caStore: [],
+      sessionCache: {},
+      cipherSuites: [
+        forge.tls.CipherSuites.TLS_RSA_WITH_AES_128_CBC_SHA,
+        forge.tls.CipherSuites.TLS_RSA_WITH_AES_256_CBC_SHA,
+      ],
+      virtualHost: !server && config.serverName && !isIpLiteral(config.serverName) ? config.serverName : undefined,
+      verifyClient: verifyClient as boolean, // forge also takes "optional"; its types omit it
+      verify: (_c, _verified, depth, certs) => this.#verify(depth, certs),
+      getCertificate: () => config.certificateChain ?? (undefined as unknown as string),
+      getPrivateKey: () => config.privateKey ?? (undefined as unknown as string),
+      connected: () => {
+        this.#handshakeDone = true;
+        sink.trace?.({ kind: "state", text: "handshake complete" });
+      },
+      tlsDataReady: (c) => {
+        const bytes = fromBinary(c.tlsData.getBytes());
+        this.#outbound?.push(bytes);
+        sink.outgoing(bytes);
+      },
+      dataReady: (c) => {
+        const bytes = fromBinary(c.data.getBytes());
+        if (bytes.length > 0) sink.plaintext(bytes);
+      },
+      closed: () => {
+        if (!this.#error && !this.#selfClosing) {
+          this.#peerClosed = true;
+          this.#closeSent = true; // forge answers close_notify with its own
+          sink.trace?.({ kind: "state", text: "peer sent close_notify" });
+        }
+      },
+      error: (c, e) => this.#fail(c, e as unknown as ForgeError),
+    });
+  }
+
+  #verify(depth: number, certs: forge.pki.Certificate[]): true | { alert: number; message: string } {
+    // forge calls this once per chain element, leaf first; the whole chain is
+    // checked at depth 0 by our own verifier (forge's caStore is empty).
+    if (depth !== 0) return true;
+    try {
+      this.#peerChain = certs.map(certToDer);
+    } catch {
+      return { alert: Alert.bad_certificate, message: "peer certificate could not be encoded" };
+    }
+    if (this.#config.verifyPeer === false) return true;
+    try {
+      verifyChain(this.#peerChain, {
+        trustAnchors: (this.#config.caCertificates ?? []).flatMap((p) => pemToDer(p)),
+        hostname: this.#config.role === "client" ? this.#config.serverName : undefined,
+        purpose: this.#config.role === "client" ? "server" : "client",
+        keyUsage: this.#config.role === "client" ? "keyEncipherment" : "digitalSignature",
+        now: this.#config.now?.(),
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof CertificateError) return { alert: e.alert, message: e.message };
+      throw e;
+    }
+  }
+
+  #fail(c: forge.tls.Connection, e: ForgeError): void {
+    if (this.#error) return;
+    const ours = (c.entity === forge.tls.ConnectionEnd.client) === (e.origin === "client");
+    const code = e.alert?.description ?? Alert.internal_error;
+    this.#error = new TlsError(code, e.message.replace(/\.$/, ""), {
+      sent: ours && e.send === true,
+      received: !ours,
+    });
+    // A fatal alert ends the connection: keep forge from following it with close_notify.
+    const internals = c as unknown as ForgeConnectionInternals;
+    internals.isConnected = false;
+    internals.handshaking = false;
+  }
+
+  #check(): void {
+    if (this.#error) throw this.#error;
+  }
+
+  get handshakeDone(): boolean {
+    return this.#handshakeDone;
+  }
+
+  get peerClosed(): boolean {
+    return this.#peerClosed;
+  }
+
+  get info() {
+    if (!this.#handshakeDone) return undefined;
+    const session = this.#c.session as unknown as { cipherSuite?: { name: string } } | null;
+    return {
+      protocol: VERSION_NAMES[this.#c.version.minor] ?? "TLSv1",
+      cipher: session?.cipherSuite?.name ?? "unknown",
+      peerCertificates: this.#peerChain,
+      serverName: this.#config.role === "server" ? this.#sniName() : undefined,
+    };
+  }
+
+  #sniName(): string | undefined {
+    const session = this.#c.session as unknown as {
+      extensions?: { server_name?: { serverNameList?: string[] } };
+    } | null;
+    return session?.extensions?.server_name?.serverNameList?.[0];
+  }
+
+  start(): void {
+    this.#check();
+    if (this.#config.role === "client") this.#c.handshake();
+    this.#check();
+  }
+
+  receive(bytes: Uint8Array): void {
+    this.#check();
+    // After close_notify forge has reset itself; what follows is not ours to parse.
+    if (this.#peerClosed) return;
+    this.#inbound?.push(bytes);
+    try {
+      this.#c.process(toBinary(bytes));
+    } catch (e) {
+      if (!this.#error) {
+        this.#error = new TlsError(Alert.decode_error, `malformed input (${(e as Error).message})`);
+      }
+    }
+    this.#check();
+  }
+
+  send(bytes: Uint8Array): void {
+    this.#check();
+    if (!this.#handshakeDone) {
+      throw new TlsError(Alert.internal_error, "cannot send application data before the handshake completes");
+    }
+    if (this.#closeSent) {
+      throw new TlsError(Alert.internal_error, "cannot send after close_notify");
+    }
+    this.#c.prepare(toBinary(bytes));
+    this.#check();
+  }
+
+  close(): void {
+    this.#check();
+    if (this.#closeSent) return;
+    this.#closeSent = true;
+    // forge's close() sends close_notify but then resets the connection and
+    // drops buffered input, while we still want to read what the peer sends
+    // until its own close_notify. So: close with reset disabled, then put
+    // the connection back in a state where forge still reads records and
+    // reports the peer's close_notify without answering it a second time.
+    const c = this.#c as unknown as ForgeConnectionInternals;
+    const buffered = this.#c.input.bytes();
+    const reset = c.reset;
+    this.#selfClosing = true;
+    c.reset = () => {};
+    try {
+      c.close();
+    } finally {
+      c.reset = reset;
+      this.#selfClosing = false;
+    }
+    c.open = true;
+    c.isConnected = false;
+    this.#c.input.putBytes(buffered);
+  }
+}

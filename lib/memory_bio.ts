@@ -1,0 +1,108 @@
+/**
+ * A byte queue shaped like OpenSSL's `BIO_s_mem`: what is written comes out
+ * of `read` in order, in as many or as few pieces as the reader asks for.
+ * The adapter owns two of them: the rbio (socket → TLS) and the wbio
+ * (TLS → socket).
+ *
+ * Chunks are kept as given (no copy on write); `read` copies only when it
+ * has to join or split chunks.
+ *
+ * @module
+ */
+
+/**
+ * An in-memory BIO.
+ *
+ * @example
+ * ```ts
+ * const bio = new MemoryBio();
+ * bio.write(new Uint8Array([1, 2, 3]));
+ * bio.pending; // 3
+ * bio.read(2); // Uint8Array [1, 2]
+ * ```
+ */
+export class MemoryBio {
+  #chunks: Uint8Array[] = [];
+  #head = 0; // index of the first unread chunk
+  #offset = 0; // bytes already read from that chunk
+  #pending = 0;
+
+  /** Bytes written and not yet read (`BIO_ctrl_pending`). */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /**
+   * Appends bytes (`BIO_write`). The array is kept by reference: callers
+   * must not reuse it afterwards. Returns the number of bytes queued.
+   */
+  write(data: Uint8Array): number {
+    if (data.length > 0) {
+      this.#chunks.push(data);
+      this.#pending += data.length;
+    }
+    return data.length;
+  }
+
+  /**
+   * Takes up to `max` bytes (`BIO_read`); an empty array when nothing is
+   * pending.
+   */
+  read(max = Infinity): Uint8Array {
+    const n = Math.min(max, this.#pending);
+    if (n === 0) return new Uint8Array(0);
+    const first = this.#chunks[this.#head];
+    const available = first.length - this.#offset;
+    // Fast path: the request is satisfied by (part of) one chunk.
+    if (n <= available) {
+      const out = first.subarray(this.#offset, this.#offset + n);
+      this.#consume(n);
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[this.#head];
+      const take = Math.min(n - filled, chunk.length - this.#offset);
+      out.set(chunk.subarray(this.#offset, this.#offset + take), filled);
+      filled += take;
+      this.#consume(take);
+    }
+    return out;
+  }
+
+  /** Copies up to `max` bytes without consuming them. */
+  peek(max = Infinity): Uint8Array {
+    const n = Math.min(max, this.#pending);
+    const out = new Uint8Array(n);
+    let filled = 0;
+    let offset = this.#offset;
+    for (let i = this.#head; filled < n; i++) {
+      const chunk = this.#chunks[i];
+      const take = Math.min(n - filled, chunk.length - offset);
+      out.set(chunk.subarray(offset, offset + take), filled);
+      filled += take;
+      offset = 0;
+    }
+    return out;
+  }
+
+  #consume(n: number): void {
+    this.#pending -= n;
+    this.#offset += n;
+    if (this.#offset === this.#chunks[this.#head].length) {
+      this.#head++;
+      this.#offset = 0;
+      if (this.#pending === 0) {
+        this.#chunks = [];
+        this.#head = 0;
+        return;
+      }
+      // Compact now and then so the array does not grow without bound.
+      if (this.#head > 64 && this.#head * 2 > this.#chunks.length) {
+        this.#chunks = this.#chunks.slice(this.#head);
+        this.#head = 0;
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Watches a TLS byte stream record by record without decrypting anything:
+ * for tracing (`--msg`) and as a guard that refuses a record header whose
+ * length no TLS version allows, before an engine buffers it.
+ *
+ * @module
+ */
+
+import { Alert, TlsError } from "./alerts.ts";
+import type { TraceEvent } from "./engine.ts";
+
+/** Record content types by code (RFC 8446 §5.1). */
+export const CONTENT_TYPES: Readonly<Record<number, string>> = {
+  20: "change_cipher_spec",
+  21: "alert",
+  22: "handshake",
+  23: "application_data",
+  24: "heartbeat",
+};
+
+/** Handshake message names by type (RFC 8446 §4, RFC 5246 §7.4). */
+export const HANDSHAKE_TYPES: Readonly<Record<number, string>> = {
+  0: "HelloRequest",
+  1: "ClientHello",
+  2: "ServerHello",
+  4: "NewSessionTicket",
+  5: "EndOfEarlyData",
+  8: "EncryptedExtensions",
+  11: "Certificate",
+  12: "ServerKeyExchange",
+  13: "CertificateRequest",
+  14: "ServerHelloDone",
+  15: "CertificateVerify",
+  16: "ClientKeyExchange",
+  20: "Finished",
+  24: "KeyUpdate",
+  254: "message_hash",
+};
+
+/** The largest record body any TLS version allows (RFC 5246 §6.2.3: 2^14 + 2048). */
+export const MAX_RECORD_BODY = 16384 + 2048;
+
+/**
+ * Splits a byte stream into records and reports each one.
+ *
+ * @example
+ * ```ts
+ * const scanner = new RecordScanner("in", (e) => console.error(e));
+ * scanner.push(bytesFromSocket); // throws TlsError(record_overflow) on an impossible length
+ * ```
+ */
+export class RecordScanner {
+  readonly #direction: "in" | "out";
+  readonly #emit: (event: TraceEvent) => void;
+  readonly #nameMessages: boolean;
+  #header = new Uint8Array(5);
+  #headerFill = 0;
+  #bodyLeft = 0;
+  #type = 0;
+  #encrypted = false; // a ChangeCipherSpec went by: later handshake records are opaque
+
+  /**
+   * @param nameMessages also name the handshake messages of records sent
+   *   in the clear (for engines that do not trace messages themselves).
+   */
+  constructor(
+    direction: "in" | "out",
+    emit: (event: TraceEvent) => void,
+    nameMessages = false,
+  ) {
+    this.#direction = direction;
+    this.#emit = emit;
+    this.#nameMessages = nameMessages;
+  }
+
+  /** Feeds the next bytes of the stream. */
+  push(bytes: Uint8Array): void {
+    let i = 0;
+    while (i < bytes.length) {
+      if (this.#bodyLeft > 0) {
+        const take = Math.min(this.#bodyLeft, bytes.length - i);
+        if (this.#nameMessages && this.#type === 22 && !this.#encrypted) {
+          this.#nameMessage(bytes, i, take);
+        }
+        this.#bodyLeft -= take;
+        i += take;
+        continue;
+      }
+      this.#header[this.#headerFill++] = bytes[i++];
+      if (this.#headerFill === 5) this.#startRecord();
+    }
+  }
+
+  #messageStart = true;
+  #startRecord(): void {
+    this.#headerFill = 0;
+    const h = this.#header;
+    this.#type = h[0];
+    const length = (h[3] << 8) | h[4];
+    if (!(h[0] in CONTENT_TYPES) || h[1] !== 3) {
+      // Not a TLS record at all: the engine will say why, with the right alert.
+      this.#bodyLeft = 0;
+      return;
+    }
+    if (length > MAX_RECORD_BODY) {
+      throw new TlsError(
+        Alert.record_overflow,
+        `record of ${length} bytes exceeds the TLS maximum of ${MAX_RECORD_BODY}`,
+      );
+    }
+    this.#emit({
+      kind: "record",
+      direction: this.#direction,
+      contentType: CONTENT_TYPES[h[0]],
+      version: (h[1] << 8) | h[2],
+      length,
+    });
+    if (h[0] === 20) {
+      this.#encrypted = true;
+      if (this.#nameMessages) {
+        this.#emit({ kind: "message", direction: this.#direction, name: "ChangeCipherSpec", length: 1 });
+      }
+    }
+    this.#bodyLeft = length;
+    this.#messageStart = true;
+  }
+
+  #nameMessage(bytes: Uint8Array, at: number, take: number): void {
+    // Name the message whose header starts this record; messages that span
+    // records are named once, where they begin.
+    if (!this.#messageStart || take < 4) return;
+    this.#messageStart = false;
+    const type = bytes[at];
+    const length = (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
+    this.#emit({
+      kind: "message",
+      direction: this.#direction,
+      name: HANDSHAKE_TYPES[type] ?? `handshake(${type})`,
+      length,
+    });
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The memory-BIO TLS object, shaped like OpenSSL's `SSL` with
+ * `SSL_set_bio(ssl, rbio, wbio)`: the program writes encrypted bytes from
+ * the socket into {@link Ssl.rbio}, reads encrypted bytes for the socket
+ * out of {@link Ssl.wbio}, and exchanges plaintext through
+ * {@link Ssl.read}/{@link Ssl.write}. It never does I/O itself; every call
+ * is synchronous.
+ *
+ * ```
+ * socket --read()--> rbio.write() --> [ Ssl ] --> read()  --> plaintext in
+ * socket <--write()-- wbio.read() <-- [ Ssl ] <-- write() <-- plaintext out
+ * ```
+ *
+ * @module
+ */
+
+import { MemoryBio } from "./memory_bio.ts";
+import { Alert, TlsError } from "./alerts.ts";
+import type { ConnectionInfo, EngineFactory, TlsConfig, TlsEngine, TraceEvent } from "./engine.ts";
+import { RecordScanner } from "./records.ts";
+
+/**
+ * What the last call needs next, like `SSL_get_error`:
+ * - `none`: it succeeded;
+ * - `want-read`: feed more bytes into the rbio (and flush the wbio first);
+ * - `zero-return`: the peer sent close_notify, no more data will come;
+ * - `ssl`: a fatal protocol error, see {@link Ssl.error}.
+ */
+export type SslStatus = "none" | "want-read" | "zero-return" | "ssl";
+
+/** Options for {@link Ssl} beyond the engine's {@link TlsConfig}. */
+export interface SslOptions {
+  /** Receives protocol tracing: engine events plus every record in and out. */
+  trace?: (event: TraceEvent) => void;
+}
+
+/**
+ * A TLS connection over two memory BIOs.
+ *
+ * @example
+ * ```ts
+ * const ssl = new Ssl(createForgeEngine, { role: "client", serverName: "localhost", caCertificates: [ca] });
+ * ssl.handshake();                        // ClientHello into the wbio
+ * await conn.write(ssl.wbio.read());      // BIO_read(wbio) → write(fd)
+ * ssl.rbio.write(bytesFromSocket);        // read(fd) → BIO_write(rbio)
+ * if (ssl.handshake() === "none") ssl.write(new TextEncoder().encode("hi"));
+ * const data = ssl.read();                // SSL_read
+ * ```
+ */
+export class Ssl {
+  /** Encrypted bytes from the peer: the program writes, the TLS object reads. */
+  readonly rbio: MemoryBio = new MemoryBio();
+  /** Encrypted bytes for the peer: the TLS object writes, the program reads. */
+  readonly wbio: MemoryBio = new MemoryBio();
+  readonly #engine: TlsEngine;
+  readonly #plaintext = new MemoryBio();
+  readonly #inbound?: RecordScanner;
+  readonly #outbound?: RecordScanner;
+  #started = false;
+  #error: TlsError | undefined;
+  #status: SslStatus = "none";
+  #shutdownSent = false;
+
+  constructor(factory: EngineFactory, config: TlsConfig, options: SslOptions = {}) {
+    const trace = options.trace;
+    if (trace) {
+      this.#inbound = new RecordScanner("in", trace);
+      this.#outbound = new RecordScanner("out", trace);
+    }
+    this.#engine = factory(config, {
+      outgoing: (bytes) => {
+        this.#outbound?.push(bytes);
+        this.wbio.write(bytes);
+      },
+      plaintext: (bytes) => this.#plaintext.write(bytes),
+      trace,
+    });
+  }
+
+  /** The handshake has completed (`SSL_is_init_finished`). */
+  get isInitFinished(): boolean {
+    return this.#engine.handshakeDone;
+  }
+
+  /** Negotiated protocol, cipher, peer chain… once the handshake is done. */
+  get info(): ConnectionInfo | undefined {
+    return this.#engine.info;
+  }
+
+  /** The fatal error, once {@link getError} has said `ssl`. */
+  get error(): TlsError | undefined {
+    return this.#error;
+  }
+
+  /** The peer sent close_notify. */
+  get peerClosed(): boolean {
+    return this.#engine.peerClosed;
+  }
+
+  /** What the last call needs next (`SSL_get_error`). */
+  getError(): SslStatus {
+    return this.#status;
+  }
+
+  /** The underlying engine, for engine-specific extras (e.g. KeyUpdate). */
+  get engine(): TlsEngine {
+    return this.#engine;
+  }
+
+  /**
+   * Moves everything in the rbio into the engine (rustls' `read_tls` +
+   * `process_new_packets`). Returns false after a fatal error.
+   */
+  #process(): boolean {
+    if (this.#error) return false;
+    try {
+      if (!this.#started) {
+        this.#started = true;
+        this.#engine.start();
+      }
+      while (this.rbio.pending > 0) {
+        const bytes = this.rbio.read();
+        this.#inbound?.push(bytes);
+        this.#engine.receive(bytes);
+      }
+      return true;
+    } catch (e) {
+      this.#error = e instanceof TlsError
+        ? e
+        : new TlsError(Alert.internal_error, e instanceof Error ? e.message : String(e));
+      this.#status = "ssl";
+      return false;
+    }
+  }
+
+  /**
+   * Advances the handshake (`SSL_do_handshake`): `none` once complete,
+   * `want-read` while it needs the peer's bytes, `ssl` on failure.
+   */
+  handshake(): SslStatus {
+    if (!this.#process()) return this.#status = "ssl";
+    if (this.#engine.handshakeDone) return this.#status = "none";
+    if (this.#engine.peerClosed) return this.#status = "zero-return";
+    return this.#status = "want-read";
+  }
+
+  /**
+   * Decrypted bytes, at most `max` (`SSL_read`). An empty array means
+   * nothing now: {@link getError} says whether to wait (`want-read`), the
+   * peer closed (`zero-return`) or the connection failed (`ssl`).
+   */
+  read(max = Infinity): Uint8Array {
+    const ok = this.#process();
+    if (this.#plaintext.pending > 0) {
+      this.#status = "none";
+      return this.#plaintext.read(max);
+    }
+    this.#status = !ok ? "ssl" : this.#engine.peerClosed ? "zero-return" : "want-read";
+    return new Uint8Array(0);
+  }
+
+  /**
+   * Encrypts `data` into the wbio (`SSL_write`); returns the number of bytes
+   * taken: all of them, or 0 with `want-read` while the handshake is not
+   * done yet, or 0 with `ssl` on failure.
+   */
+  write(data: Uint8Array): number {
+    if (!this.#process()) return 0;
+    if (!this.#engine.handshakeDone) {
+      this.#status = "want-read";
+      return 0;
+    }
+    try {
+      this.#engine.send(data);
+    } catch (e) {
+      this.#error = e instanceof TlsError ? e : new TlsError(Alert.internal_error, String(e));
+      this.#status = "ssl";
+      return 0;
+    }
+    this.#status = "none";
+    return data.length;
+  }
+
+  /**
+   * Sends close_notify once (`SSL_shutdown`). Returns true when the peer's
+   * close_notify has been received too.
+   */
+  shutdown(): boolean {
+    if (this.#error) return false;
+    if (!this.#shutdownSent) {
+      this.#shutdownSent = true;
+      try {
+        this.#engine.close();
+      } catch (e) {
+        if (e instanceof TlsError) this.#error = e;
+        return false;
+      }
+    }
+    return this.#engine.peerClosed;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * `deno task server [port]` — the seed's ssl_server_nonblock, in Deno.
+ *
+ * Accepts one TLS client at a time. What the client sends is decrypted and
+ * written to stdout; what arrives on stdin is encrypted and sent to the
+ * client. All TLS happens in memory (lib/ssl.ts): this program moves the
+ * encrypted bytes between the socket and the two memory BIOs (lib/pump.ts).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { Ssl } from "./lib/ssl.ts";
+import { ChunkSource } from "./lib/chunk_source.ts";
+import { pump, PumpError, writeAll } from "./lib/pump.ts";
+import { errorText, fail, info, parsePort, runMain, setProgramName } from "./lib/cli.ts";
+import { COMMON_HELP, COMMON_OPTIONS, engineByName, parseSeconds, readPemFile, traceFlags } from "./lib/options.ts";
+import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/report.ts";
+import { keyMatchesCertificate } from "./lib/x509.ts";
+import type { TlsConfig } from "./lib/engine.ts";
+
+const USAGE = `usage: deno task server [port] [options]
+
+Accepts TLS clients one at a time on port (default 55555). The client's data
+is decrypted to stdout; stdin is encrypted and sent to the client.
+
+  --host ADDR              address to bind (default 127.0.0.1; :: or 0.0.0.0 for all)
+  --cert FILE              server certificate chain, PEM (default certs/server.crt)
+  --key FILE               server private key, PEM (default certs/server.key)
+  --ca FILE                CA for client certificates (default certs/ca.crt)
+  --verify-client          ask clients for a certificate, verify it if sent
+  --require-client-cert    refuse clients without a valid certificate
+${COMMON_HELP}`;
+
+async function main(): Promise<number> {
+  setProgramName("server");
+  const opts = await parseServerArgs(Deno.args);
+  if (!opts) return 0;
+  const listener = listen(opts.host, opts.port);
+  const stdin = new ChunkSource(Deno.stdin.readable); // read only while a client is connected
+  const stdout = (bytes: Uint8Array) => writeAll(Deno.stdout, bytes);
+
+  while (true) {
+    if (!opts.quiet) info(`waiting for next connection on port ${opts.port}`);
+    const conn = await listener.accept(); // later clients wait in the listen backlog
+    const peer = conn.remoteAddr as Deno.NetAddr;
+    if (!opts.quiet) info(`new connection from ${peer.hostname}:${peer.port}`);
+    const ssl = new Ssl(opts.engine, opts.config, { trace: traceToStderr(opts.trace) });
+    try {
+      // socket → rbio → ssl.read() → stdout,  stdin → ssl.write() → wbio → socket
+      const result = await pump(conn, ssl, {
+        input: stdin,
+        output: stdout,
+        onHandshake: (session) => {
+          if (!opts.quiet) info(`handshake complete: ${describeSession(session)}`);
+          if (opts.trace.showcerts) console.error(describeChain(session.peerCertificates));
+        },
+        onSocketData: dumpToStderr(opts.trace),
+        handshakeTimeoutMs: opts.handshakeTimeoutMs,
+        idleTimeoutMs: opts.idleTimeoutMs,
+      });
+      if (!opts.quiet) {
+        info(`client closed the connection: ${describeTransfer(result.bytesIn, result.bytesOut, result.durationMs)}`);
+      }
+    } catch (e) {
+      info(`connection from ${peer.hostname}:${peer.port} ended: ${errorText(e)}`);
+      if (e instanceof PumpError && e.outputFailed) return 1; // stdout is gone: nowhere to deliver data
+    } finally {
+      try {
+        conn.close();
+      } catch { /* closed by the pump */ }
+    }
+  }
+}
+
+interface ServerOptions {
+  host: string;
+  port: number;
+  config: TlsConfig;
+  engine: ReturnType<typeof engineByName>;
+  trace: ReturnType<typeof traceFlags>;
+  quiet: boolean;
+  handshakeTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+async function parseServerArgs(args: string[]): Promise<ServerOptions | undefined> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...COMMON_OPTIONS,
+      host: { type: "string", default: "127.0.0.1" },
+      "verify-client": { type: "boolean", default: false },
+      "require-client-cert": { type: "boolean", default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return undefined;
+  }
+  if (positionals.length > 1) fail(`unexpected argument '${positionals[1]}'`);
+  const port = parsePort(positionals[0] ?? "55555");
+  const certFile = values.cert ?? "certs/server.crt";
+  const keyFile = values.key ?? "certs/server.key";
+  const certificateChain = await readPemFile(certFile, "certificate");
+  const privateKey = await readPemFile(keyFile, "private key");
+  checkKeyPair(privateKey, certificateChain, keyFile, certFile);
+  const wantClientCert = values["verify-client"] || values["require-client-cert"];
+  const caCertificates = wantClientCert ? [await readPemFile(values.ca ?? "certs/ca.crt", "CA certificate")] : [];
+  if (!values.quiet) info(`private key ${keyFile} matches certificate ${certFile}`);
+  return {
+    host: values.host!,
+    port,
+    engine: engineByName(values.engine!),
+    config: {
+      role: "server",
+      certificateChain,
+      privateKey,
+      caCertificates,
+      verifyPeer: wantClientCert,
+      requestClientCertificate: wantClientCert,
+      requireClientCertificate: values["require-client-cert"],
+    },
+    trace: traceFlags(values),
+    quiet: values.quiet!,
+    handshakeTimeoutMs: parseSeconds(values["handshake-timeout"]!, "handshake-timeout"),
+    idleTimeoutMs: parseSeconds(values["idle-timeout"]!, "idle-timeout"),
+  };
+}
+
+function checkKeyPair(key: string, cert: string, keyFile: string, certFile: string): void {
+  let matches: boolean;
+  try {
+    matches = keyMatchesCertificate(key, cert);
+  } catch {
+    fail(`${keyFile} or ${certFile} could not be parsed as a private key and certificate`, 1);
+  }
+  if (!matches) fail(`private key ${keyFile} does not match certificate ${certFile}`, 1);
+}
+
+function listen(hostname: string, port: number): Deno.Listener {
+  try {
+    return Deno.listen({ hostname, port, transport: "tcp" });
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) fail(`port ${port} on ${hostname} is already in use`, 1);
+    if (e instanceof Deno.errors.AddrNotAvailable) fail(`cannot bind to ${hostname}: address not available`, 1);
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      fail(`no permission to listen on ${hostname}:${port} (${errorText(e)})`, 1);
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) runMain(main);

@@ -1,0 +1,261 @@
+/**
+ * Test helpers: certificates made once per run, child processes whose
+ * output can be awaited, random payloads, hashes and in-memory pairs.
+ */
+
+import { createHash } from "node:crypto";
+import { Ssl } from "../lib/ssl.ts";
+import type { EngineFactory, TlsConfig } from "../lib/engine.ts";
+
+export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+export const DENO = Deno.execPath();
+
+let certDir: Promise<string> | undefined;
+
+/** A directory holding ca/server/client .crt/.key made by gen-certs, once per test run. */
+export function testCerts(): Promise<string> {
+  certDir ??= (async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tls-certs-" });
+    const out = await new Deno.Command(DENO, {
+      args: ["run", `--allow-read=${dir}`, `--allow-write=${dir}`, "certs/gen_certs.ts", "--dir", dir],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) throw new Error(`gen-certs failed: ${new TextDecoder().decode(out.stderr)}`);
+    return dir;
+  })();
+  return certDir;
+}
+
+/** Reads a PEM from the test certificate directory. */
+export async function pem(name: string): Promise<string> {
+  return await Deno.readTextFile(`${await testCerts()}/${name}`);
+}
+
+/** Random bytes of any size (crypto.getRandomValues is limited to 64 KiB a call). */
+export function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
+  return out;
+}
+
+/** SHA-256 as hex. */
+export function sha256(...parts: Uint8Array[]): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest("hex");
+}
+
+/** Concatenates chunks. */
+export function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Moves encrypted bytes between two Ssl objects until neither has anything to say. */
+export function shuttle(a: Ssl, b: Ssl, chunk = Infinity): void {
+  for (let moved = true; moved;) {
+    moved = false;
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      if (!from.isInitFinished) from.handshake();
+      while (from.wbio.pending > 0) {
+        const bytes = from.wbio.read(chunk);
+        to.rbio.write(bytes);
+        moved = true;
+        if (!to.isInitFinished) to.handshake();
+      }
+    }
+  }
+}
+
+/** A client and a server Ssl on the same engine, with the test certificates. */
+export async function memoryPair(
+  engine: EngineFactory,
+  client: Partial<TlsConfig> = {},
+  server: Partial<TlsConfig> = {},
+): Promise<{ client: Ssl; server: Ssl }> {
+  return {
+    client: new Ssl(engine, {
+      role: "client",
+      serverName: "localhost",
+      caCertificates: [await pem("ca.crt")],
+      ...client,
+    }),
+    server: new Ssl(engine, {
+      role: "server",
+      certificateChain: await pem("server.crt"),
+      privateKey: await pem("server.key"),
+      caCertificates: [await pem("ca.crt")],
+      ...server,
+    }),
+  };
+}
+
+/** Drains everything readable from an Ssl. */
+export function readAll(ssl: Ssl): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  for (let d = ssl.read(); d.length > 0; d = ssl.read()) chunks.push(d);
+  return concat(chunks);
+}
+
+/**
+ * A child process with piped stdio, whose stdout is collected as bytes and
+ * whose stderr can be awaited line by line.
+ */
+export class Proc {
+  readonly child: Deno.ChildProcess;
+  readonly #stdout: Uint8Array[] = [];
+  stderr = "";
+  #waiters: (() => void)[] = [];
+  readonly #done: Promise<[void, void]>;
+  #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+
+  constructor(cmd: string, args: string[], opts: { cwd?: string; stdin?: "piped" | "null" } = {}) {
+    this.child = new Deno.Command(cmd, {
+      args,
+      cwd: opts.cwd ?? ROOT,
+      stdin: opts.stdin ?? "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    if ((opts.stdin ?? "piped") === "piped") this.#stdin = this.child.stdin.getWriter();
+    this.#done = Promise.all([this.#collectStdout(), this.#collectStderr()]);
+  }
+
+  async #collectStdout(): Promise<void> {
+    for await (const c of this.child.stdout) this.#stdout.push(c);
+  }
+
+  async #collectStderr(): Promise<void> {
+    const dec = new TextDecoder();
+    for await (const c of this.child.stderr) {
+      this.stderr += dec.decode(c, { stream: true });
+      const ws = this.#waiters;
+      this.#waiters = [];
+      ws.forEach((w) => w());
+    }
+  }
+
+  /** Everything the process wrote to stdout so far. */
+  get stdout(): Uint8Array {
+    return concat(this.#stdout);
+  }
+
+  /** Waits until stderr matches (counting matches: the nth occurrence). */
+  async waitFor(pattern: RegExp, timeoutMs = 15000, occurrence = 1): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const count = () => (this.stderr.match(new RegExp(pattern.source, "g")) ?? []).length;
+    while (count() < occurrence) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${pattern}; stderr so far:\n${this.stderr}`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        timer = setTimeout(resolve, Math.min(left, 200));
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** Writes to the process's stdin. */
+  async write(bytes: Uint8Array | string): Promise<void> {
+    await this.#stdin!.write(typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes);
+  }
+
+  /** Closes the process's stdin (EOF). */
+  async closeStdin(): Promise<void> {
+    await this.#stdin?.close().catch(() => {});
+    this.#stdin = undefined;
+  }
+
+  /** Waits for the exit, with a time limit after which it is killed. */
+  async exit(timeoutMs = 30000): Promise<Deno.CommandStatus> {
+    const timer = setTimeout(() => this.kill(), timeoutMs);
+    try {
+      const status = await this.child.status;
+      await this.#done;
+      return status;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops the process (if still running) and waits for its pipes to close. */
+  async stop(): Promise<void> {
+    await this.closeStdin();
+    this.kill();
+    await this.child.status;
+    await this.#done;
+  }
+
+  kill(): void {
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }
+}
+
+/** Arguments to run server.ts on `port` with the test certificates. */
+export async function serverArgs(port: number, ...extra: string[]): Promise<string[]> {
+  const dir = await testCerts();
+  return [
+    "run",
+    "--allow-net",
+    `--allow-read=${dir}`,
+    "server.ts",
+    String(port),
+    "--cert",
+    `${dir}/server.crt`,
+    "--key",
+    `${dir}/server.key`,
+    "--ca",
+    `${dir}/ca.crt`,
+    ...extra,
+  ];
+}
+
+/** Arguments to run client.ts against 127.0.0.1:`port` with the test CA. */
+export async function clientArgs(port: number, ...extra: string[]): Promise<string[]> {
+  const dir = await testCerts();
+  return [
+    "run",
+    "--allow-net",
+    `--allow-read=${dir}`,
+    "client.ts",
+    "127.0.0.1",
+    String(port),
+    "--ca",
+    `${dir}/ca.crt`,
+    ...extra,
+  ];
+}
+
+/** Starts server.ts and waits until it listens. */
+export async function startServer(port: number, ...extra: string[]): Promise<Proc> {
+  const server = new Proc(DENO, await serverArgs(port, ...extra));
+  await server.waitFor(/waiting for next connection/);
+  return server;
+}
+
+/** Waits until `check` holds, polling. */
+export async function until(check: () => boolean, what: string, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

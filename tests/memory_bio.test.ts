@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { MemoryBio } from "../lib/memory_bio.ts";
+
+Deno.test("MemoryBio returns bytes in order across chunk boundaries", () => {
+  const bio = new MemoryBio();
+  bio.write(new Uint8Array([1, 2, 3]));
+  bio.write(new Uint8Array([]));
+  bio.write(new Uint8Array([4, 5]));
+  assert.equal(bio.pending, 5);
+  assert.deepEqual([...bio.read(2)], [1, 2]);
+  assert.deepEqual([...bio.peek(2)], [3, 4]);
+  assert.deepEqual([...bio.read(2)], [3, 4]);
+  assert.deepEqual([...bio.read()], [5]);
+  assert.equal(bio.pending, 0);
+  assert.equal(bio.read().length, 0);
+});
+
+Deno.test("MemoryBio keeps a million single-byte writes intact and compacts", () => {
+  const bio = new MemoryBio();
+  for (let i = 0; i < 1_000_000; i++) {
+    bio.write(new Uint8Array([i & 0xff]));
+    if (i % 3 === 2) {
+      const got = bio.read(3);
+      assert.deepEqual([...got], [(i - 2) & 0xff, (i - 1) & 0xff, i & 0xff]);
+    }
+  }
+  assert.equal(bio.pending, 1);
+});
