@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { Ssl } from "./lib/ssl.ts";
 import { ChunkSource } from "./lib/chunk_source.ts";
 import { pump, writeAll } from "./lib/pump.ts";
-import { errorText, fail, info, parsePort, runMain, setProgramName } from "./lib/cli.ts";
+import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/cli.ts";
 import { COMMON_HELP, COMMON_OPTIONS, engineByName, parseSeconds, readPemFile, traceFlags } from "./lib/options.ts";
 import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/report.ts";
 import type { TlsConfig } from "./lib/engine.ts";
@@ -37,6 +37,7 @@ async function main(): Promise<number> {
   const conn = await connect(opts.host, opts.port);
   if (!opts.quiet) info(`connected to ${opts.host}:${opts.port}`);
   const ssl = new Ssl(opts.engine, opts.config, { trace: traceToStderr(opts.trace) });
+  const interrupt = new Interrupt(); // SIGINT/SIGTERM: close_notify to the server, then exit
   try {
     // stdin → ssl.write() → wbio → socket,  socket → rbio → ssl.read() → stdout
     const result = await pump(conn, ssl, {
@@ -49,12 +50,17 @@ async function main(): Promise<number> {
       onSocketData: dumpToStderr(opts.trace),
       handshakeTimeoutMs: opts.handshakeTimeoutMs,
       idleTimeoutMs: opts.idleTimeoutMs,
+      interrupt: interrupt.promise,
     });
     if (!opts.quiet) {
       info(`server closed the connection: ${describeTransfer(result.bytesIn, result.bytesOut, result.durationMs)}`);
     }
     return 0;
   } catch (e) {
+    if (interrupt.signal) {
+      if (!opts.quiet) info(`${interrupt.signal}: sent close_notify, exiting`);
+      return interrupt.exitStatus;
+    }
     info(`connection failed: ${errorText(e)}`);
     return 1;
   } finally {

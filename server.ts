@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { Ssl } from "./lib/ssl.ts";
 import { ChunkSource } from "./lib/chunk_source.ts";
 import { pump, PumpError, writeAll } from "./lib/pump.ts";
-import { errorText, fail, info, parsePort, runMain, setProgramName } from "./lib/cli.ts";
+import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/cli.ts";
 import { COMMON_HELP, COMMON_OPTIONS, engineByName, parseSeconds, readPemFile, traceFlags } from "./lib/options.ts";
 import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/report.ts";
 import { keyMatchesCertificate } from "./lib/x509.ts";
@@ -37,12 +37,15 @@ async function main(): Promise<number> {
   const opts = await parseServerArgs(Deno.args);
   if (!opts) return 0;
   const listener = listen(opts.host, opts.port);
+  const interrupt = new Interrupt(); // SIGINT/SIGTERM: close_notify to the client, then exit
   const stdin = new ChunkSource(Deno.stdin.readable); // read only while a client is connected
   const stdout = (bytes: Uint8Array) => writeAll(Deno.stdout, bytes);
 
   while (true) {
     if (!opts.quiet) info(`waiting for next connection on port ${opts.port}`);
-    const conn = await listener.accept(); // later clients wait in the listen backlog
+    // Later clients wait in the listen backlog.
+    const conn = await Promise.race([listener.accept(), interrupt.promise.then(() => undefined)]);
+    if (!conn) break;
     const peer = conn.remoteAddr as Deno.NetAddr;
     if (!opts.quiet) info(`new connection from ${peer.hostname}:${peer.port}`);
     const ssl = new Ssl(opts.engine, opts.config, { trace: traceToStderr(opts.trace) });
@@ -58,19 +61,24 @@ async function main(): Promise<number> {
         onSocketData: dumpToStderr(opts.trace),
         handshakeTimeoutMs: opts.handshakeTimeoutMs,
         idleTimeoutMs: opts.idleTimeoutMs,
+        interrupt: interrupt.promise,
       });
       if (!opts.quiet) {
         info(`client closed the connection: ${describeTransfer(result.bytesIn, result.bytesOut, result.durationMs)}`);
       }
     } catch (e) {
-      info(`connection from ${peer.hostname}:${peer.port} ended: ${errorText(e)}`);
+      const why = interrupt.signal ? `${interrupt.signal}: sent close_notify` : errorText(e);
+      info(`connection from ${peer.hostname}:${peer.port} ended: ${why}`);
       if (e instanceof PumpError && e.outputFailed) return 1; // stdout is gone: nowhere to deliver data
     } finally {
       try {
         conn.close();
       } catch { /* closed by the pump */ }
     }
+    if (interrupt.signal) break;
   }
+  if (!opts.quiet) info(`${interrupt.signal}: exiting`);
+  return interrupt.exitStatus;
 }
 
 interface ServerOptions {

@@ -14,7 +14,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { forge } from "../lib/forge.ts";
+import { issueCertificate } from "../lib/certgen.ts";
 import { fail, runMain } from "../lib/cli.ts";
 
 const USAGE = `usage: deno task gen-certs [--dir DIR] [--days N] [--force]
@@ -26,50 +26,6 @@ certificate, all RSA 2048, into DIR (default: certs).
   --days N     validity in days (default: 365)
   --force      overwrite existing files
   -h, --help   this help`;
-
-const pki = forge.pki;
-
-interface Issued {
-  cert: forge.pki.Certificate;
-  keys: forge.pki.rsa.KeyPair;
-}
-
-function serial(): string {
-  // Positive 16-byte serial: clear the top bit.
-  const bytes = forge.random.getBytesSync(16);
-  const hex = forge.util.bytesToHex(bytes);
-  return (parseInt(hex[0], 16) & 0x7).toString(16) + hex.slice(1);
-}
-
-function makeCertificate(
-  subjectCN: string,
-  days: number,
-  extensions: object[],
-  issuer?: Issued,
-): Issued {
-  const keys = pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
-  const cert = pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serial();
-  const now = new Date();
-  cert.validity.notBefore = new Date(now.getTime() - 60_000);
-  cert.validity.notAfter = new Date(now.getTime() + days * 86_400_000);
-  const subject = [
-    { name: "commonName", value: subjectCN },
-    { name: "organizationName", value: "ssl-nonblock-deno" },
-  ];
-  cert.setSubject(subject);
-  cert.setIssuer(issuer ? issuer.cert.subject.attributes : subject);
-  cert.setExtensions([
-    ...extensions,
-    { name: "subjectKeyIdentifier" },
-    ...(issuer
-      ? [{ name: "authorityKeyIdentifier", keyIdentifier: issuer.cert.generateSubjectKeyIdentifier().getBytes() }]
-      : []),
-  ]);
-  cert.sign(issuer ? issuer.keys.privateKey : keys.privateKey, forge.md.sha256.create());
-  return { cert, keys };
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -119,32 +75,32 @@ async function main(): Promise<void> {
   }
   await Deno.mkdir(dir, { recursive: true });
 
-  const ca = makeCertificate("ssl-nonblock-deno test CA", days, [
-    { name: "basicConstraints", cA: true, critical: true },
-    { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
-  ]);
-  const server = makeCertificate("localhost", days, [
-    { name: "basicConstraints", cA: false, critical: true },
-    { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: "extKeyUsage", serverAuth: true },
-    {
-      name: "subjectAltName",
-      altNames: [
-        { type: 2, value: "localhost" },
-        { type: 7, ip: "127.0.0.1" },
-        { type: 7, ip: "::1" },
-      ],
-    },
-  ], ca);
-  const client = makeCertificate("ssl-nonblock-deno client", days, [
-    { name: "basicConstraints", cA: false, critical: true },
-    { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: "extKeyUsage", clientAuth: true },
-  ], ca);
+  const ca = issueCertificate({
+    commonName: "ssl-nonblock-deno test CA",
+    days,
+    isCA: true,
+    keyUsage: ["keyCertSign", "cRLSign"],
+  });
+  const server = issueCertificate({
+    commonName: "localhost",
+    issuer: ca,
+    days,
+    keyUsage: ["digitalSignature", "keyEncipherment"],
+    extKeyUsage: ["serverAuth"],
+    dnsNames: ["localhost"],
+    ipAddresses: ["127.0.0.1", "::1"],
+  });
+  const client = issueCertificate({
+    commonName: "ssl-nonblock-deno client",
+    issuer: ca,
+    days,
+    keyUsage: ["digitalSignature", "keyEncipherment"],
+    extKeyUsage: ["clientAuth"],
+  });
 
   for (const [name, issued] of [["ca", ca], ["server", server], ["client", client]] as const) {
-    await writeSecret(`${dir}/${name}.key`, pki.privateKeyToPem(issued.keys.privateKey));
-    await Deno.writeTextFile(`${dir}/${name}.crt`, pki.certificateToPem(issued.cert));
+    await writeSecret(`${dir}/${name}.key`, issued.keyPem);
+    await Deno.writeTextFile(`${dir}/${name}.crt`, issued.certPem);
     console.error(`wrote ${dir}/${name}.crt and ${dir}/${name}.key (mode 0600)`);
   }
 }

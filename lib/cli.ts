@@ -95,3 +95,43 @@ export function parsePort(text: string): number {
   }
   return Number(text);
 }
+
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+/**
+ * Resolves when SIGINT or SIGTERM arrives, so the program can send
+ * close_notify and flush before it exits with the conventional status
+ * (128 + signal number).
+ *
+ * @example
+ * ```ts
+ * const interrupt = new Interrupt();
+ * await Promise.race([work(), interrupt.promise]);
+ * if (interrupt.signal) return interrupt.exitStatus;
+ * ```
+ */
+export class Interrupt {
+  /** The signal received, once one was. */
+  signal: keyof typeof SIGNAL_NUMBERS | undefined;
+  readonly #received = Promise.withResolvers<void>();
+
+  constructor() {
+    for (const name of Object.keys(SIGNAL_NUMBERS) as (keyof typeof SIGNAL_NUMBERS)[]) {
+      Deno.addSignalListener(name, () => {
+        if (this.signal) Deno.exit(128 + SIGNAL_NUMBERS[name]); // a second signal: stop now
+        this.signal = name;
+        this.#received.resolve();
+      });
+    }
+  }
+
+  /** Settles on the first signal. */
+  get promise(): Promise<void> {
+    return this.#received.promise;
+  }
+
+  /** 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */
+  get exitStatus(): number {
+    return this.signal ? 128 + SIGNAL_NUMBERS[this.signal] : 0;
+  }
+}

@@ -12,7 +12,7 @@
 import { Buffer } from "node:buffer";
 import { forge } from "./forge.ts";
 import { Alert, TlsError } from "./alerts.ts";
-import type { EngineSink, ProtocolVersion, TlsConfig, TlsEngine } from "./engine.ts";
+import type { EngineSink, ProtocolVersion, TlsConfig, TlsEngine, TraceEvent } from "./engine.ts";
 import { CertificateError, pemToDer, verifyChain } from "./x509.ts";
 import { RecordScanner } from "./records.ts";
 
@@ -27,10 +27,15 @@ interface ForgeConnectionInternals {
   handshaking: boolean;
   reset: (clearFail?: boolean) => void;
   close: (clearFail?: boolean) => void;
+  error: (c: unknown, e: ForgeError) => void;
 }
+
+/** Empty application-data records tolerated in a row. */
+const MAX_EMPTY_RECORDS = 64;
 
 interface ForgeError {
   message: string;
+  fatal?: boolean;
   send?: boolean;
   origin?: string;
   alert?: { level: number; description: number };
@@ -72,20 +77,23 @@ class ForgeEngine implements TlsEngine {
   #peerClosed = false;
   #closeSent = false;
   #selfClosing = false;
-  #inbound?: RecordScanner;
+  readonly #inbound: RecordScanner;
+  #emptyRecords = 0;
   #outbound?: RecordScanner;
 
   constructor(config: TlsConfig, sink: EngineSink) {
     this.#config = config;
     this.#sink = sink;
     const server = config.role === "server";
-    if (sink.trace) {
-      const trace = sink.trace.bind(sink);
-      // Only message names: the adapter traces records itself.
-      const messagesOnly = (e: Parameters<typeof trace>[0]) => e.kind === "message" && trace(e);
-      this.#inbound = new RecordScanner("in", messagesOnly, true);
-      this.#outbound = new RecordScanner("out", messagesOnly, true);
-    }
+    // Only message names: the adapter traces records itself.
+    const messagesOnly = (e: TraceEvent) => e.kind === "message" && sink.trace?.(e);
+    // forge buffers records and fragmented handshake messages of any length;
+    // the scanner refuses what no TLS peer may send before forge sees it.
+    this.#inbound = new RecordScanner("in", messagesOnly, {
+      nameMessages: sink.trace !== undefined,
+      enforceLimits: true,
+    });
+    if (sink.trace) this.#outbound = new RecordScanner("out", messagesOnly, { nameMessages: true });
     const verifyClient = server && config.requireClientCertificate
       ? true
       : server && config.requestClientCertificate
@@ -115,7 +123,13 @@ class ForgeEngine implements TlsEngine {
       },
       dataReady: (c) => {
         const bytes = fromBinary(c.data.getBytes());
-        if (bytes.length > 0) sink.plaintext(bytes);
+        if (bytes.length > 0) {
+          this.#emptyRecords = 0;
+          sink.plaintext(bytes);
+        } else if (++this.#emptyRecords > MAX_EMPTY_RECORDS) {
+          // Empty records cost us work and give nothing: a flood is an attack.
+          this.#abort(Alert.unexpected_message, `more than ${MAX_EMPTY_RECORDS} empty records in a row`);
+        }
       },
       closed: () => {
         if (!this.#error && !this.#selfClosing) {
@@ -126,6 +140,17 @@ class ForgeEngine implements TlsEngine {
       },
       error: (c, e) => this.#fail(c, e as unknown as ForgeError),
     });
+    // forge answers a close_notify that arrives before its handshake has
+    // really begun by resetting itself without calling closed(): notice it.
+    const internals = this.#c as unknown as ForgeConnectionInternals;
+    const close = internals.close;
+    internals.close = (clearFail?: boolean) => {
+      if (!this.#error && !this.#selfClosing && !this.#peerClosed) {
+        this.#peerClosed = true;
+        this.#closeSent = true;
+      }
+      close(clearFail);
+    };
   }
 
   #verify(depth: number, certs: forge.pki.Certificate[]): true | { alert: number; message: string } {
@@ -157,7 +182,8 @@ class ForgeEngine implements TlsEngine {
     if (this.#error) return;
     const ours = (c.entity === forge.tls.ConnectionEnd.client) === (e.origin === "client");
     const code = e.alert?.description ?? Alert.internal_error;
-    this.#error = new TlsError(code, e.message.replace(/\.$/, ""), {
+    // forge's text for a received alert only restates the alert's name.
+    this.#error = new TlsError(code, ours ? e.message.replace(/\.$/, "") : "", {
       sent: ours && e.send === true,
       received: !ours,
     });
@@ -207,15 +233,25 @@ class ForgeEngine implements TlsEngine {
     this.#check();
     // After close_notify forge has reset itself; what follows is not ours to parse.
     if (this.#peerClosed) return;
-    this.#inbound?.push(bytes);
     try {
+      this.#inbound.push(bytes);
       this.#c.process(toBinary(bytes));
     } catch (e) {
-      if (!this.#error) {
-        this.#error = new TlsError(Alert.decode_error, `malformed input (${(e as Error).message})`);
-      }
+      if (e instanceof TlsError) this.#abort(e.alert, e.message);
+      else if (!this.#error) this.#abort(Alert.decode_error, `malformed input (${(e as Error).message})`);
     }
     this.#check();
+  }
+
+  /** Fails the connection with a fatal alert sent through forge (encrypted once keys are active). */
+  #abort(alert: number, message: string): void {
+    if (this.#error) return;
+    (this.#c as unknown as ForgeConnectionInternals).error(this.#c, {
+      message,
+      send: true,
+      alert: { level: 2, description: alert },
+    });
+    this.#error ??= new TlsError(alert, message, { sent: true });
   }
 
   send(bytes: Uint8Array): void {

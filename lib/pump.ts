@@ -35,6 +35,8 @@ export interface PumpOptions {
   handshakeTimeoutMs?: number;
   /** Give up when nothing moved for this many ms (0 or unset: never). */
   idleTimeoutMs?: number;
+  /** When this settles, send close_notify, flush, and end (e.g. on SIGINT). */
+  interrupt?: Promise<unknown>;
 }
 
 /** How a connection went. */
@@ -143,6 +145,15 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
     }
   }, 100);
 
+  opts.interrupt?.then(async () => {
+    if (finished) return;
+    try {
+      if (ssl.isInitFinished) ssl.shutdown();
+      await flush();
+    } catch { /* the peer may be gone already */ }
+    stop(new PumpError("interrupted"));
+  });
+
   const tlsFailure = async (): Promise<never> => {
     await flush().catch(() => {}); // the alert, if the engine queued one
     throw new PumpError(ssl.error?.describe() ?? "TLS error");
@@ -174,6 +185,7 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
       if (!ssl.isInitFinished) {
         const status = ssl.handshake();
         if (status === "ssl") await tlsFailure();
+        if (status === "zero-return") throw new PumpError("peer sent close_notify during the handshake");
         if (status === "none") {
           result.info = ssl.info;
           opts.onHandshake?.(ssl.info!);

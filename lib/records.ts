@@ -40,6 +40,22 @@ export const HANDSHAKE_TYPES: Readonly<Record<number, string>> = {
 /** The largest record body any TLS version allows (RFC 5246 §6.2.3: 2^14 + 2048). */
 export const MAX_RECORD_BODY = 16384 + 2048;
 
+/** The largest handshake message we accept (a long certificate chain fits). */
+export const MAX_HANDSHAKE_MESSAGE = 64 * 1024;
+
+/** What a {@link RecordScanner} does besides splitting records. */
+export interface ScannerOptions {
+  /** Name the handshake messages of records sent in the clear. */
+  nameMessages?: boolean;
+  /**
+   * Refuse impossible input instead of just describing it: a record longer
+   * than {@link MAX_RECORD_BODY}, or a clear-text handshake message longer
+   * than {@link MAX_HANDSHAKE_MESSAGE} (an engine would otherwise buffer it
+   * whole).
+   */
+  enforceLimits?: boolean;
+}
+
 /**
  * Splits a byte stream into records and reports each one.
  *
@@ -53,24 +69,18 @@ export class RecordScanner {
   readonly #direction: "in" | "out";
   readonly #emit: (event: TraceEvent) => void;
   readonly #nameMessages: boolean;
+  readonly #enforce: boolean;
   #header = new Uint8Array(5);
   #headerFill = 0;
   #bodyLeft = 0;
   #type = 0;
   #encrypted = false; // a ChangeCipherSpec went by: later handshake records are opaque
 
-  /**
-   * @param nameMessages also name the handshake messages of records sent
-   *   in the clear (for engines that do not trace messages themselves).
-   */
-  constructor(
-    direction: "in" | "out",
-    emit: (event: TraceEvent) => void,
-    nameMessages = false,
-  ) {
+  constructor(direction: "in" | "out", emit: (event: TraceEvent) => void, options: ScannerOptions = {}) {
     this.#direction = direction;
     this.#emit = emit;
-    this.#nameMessages = nameMessages;
+    this.#nameMessages = options.nameMessages ?? false;
+    this.#enforce = options.enforceLimits ?? false;
   }
 
   /** Feeds the next bytes of the stream. */
@@ -79,9 +89,7 @@ export class RecordScanner {
     while (i < bytes.length) {
       if (this.#bodyLeft > 0) {
         const take = Math.min(this.#bodyLeft, bytes.length - i);
-        if (this.#nameMessages && this.#type === 22 && !this.#encrypted) {
-          this.#nameMessage(bytes, i, take);
-        }
+        if (this.#type === 22 && !this.#encrypted) this.#clearHandshake(bytes, i, take);
         this.#bodyLeft -= take;
         i += take;
         continue;
@@ -98,11 +106,19 @@ export class RecordScanner {
     this.#type = h[0];
     const length = (h[3] << 8) | h[4];
     if (!(h[0] in CONTENT_TYPES) || h[1] !== 3) {
-      // Not a TLS record at all: the engine will say why, with the right alert.
-      this.#bodyLeft = 0;
+      if (this.#enforce) {
+        const text = Array.from(h, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
+        throw new TlsError(
+          Alert.unexpected_message,
+          `received bytes that are not a TLS record (they begin "${text}"${
+            /^[A-Z]{3,}/.test(text) ? ", plain HTTP?" : ""
+          })`,
+        );
+      }
+      this.#bodyLeft = 0; // tracing only: resynchronise on the next bytes
       return;
     }
-    if (length > MAX_RECORD_BODY) {
+    if (length > MAX_RECORD_BODY && this.#enforce) {
       throw new TlsError(
         Alert.record_overflow,
         `record of ${length} bytes exceeds the TLS maximum of ${MAX_RECORD_BODY}`,
@@ -125,13 +141,20 @@ export class RecordScanner {
     this.#messageStart = true;
   }
 
-  #nameMessage(bytes: Uint8Array, at: number, take: number): void {
-    // Name the message whose header starts this record; messages that span
-    // records are named once, where they begin.
+  #clearHandshake(bytes: Uint8Array, at: number, take: number): void {
+    // Look at the message whose header starts this record; messages that
+    // span records are seen once, where they begin.
     if (!this.#messageStart || take < 4) return;
     this.#messageStart = false;
     const type = bytes[at];
     const length = (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
+    if (this.#enforce && length > MAX_HANDSHAKE_MESSAGE) {
+      throw new TlsError(
+        Alert.handshake_failure,
+        `handshake message of ${length} bytes exceeds the limit of ${MAX_HANDSHAKE_MESSAGE}`,
+      );
+    }
+    if (!this.#nameMessages) return;
     this.#emit({
       kind: "message",
       direction: this.#direction,

@@ -124,7 +124,11 @@ export class Proc {
   readonly #done: Promise<[void, void]>;
   #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
 
-  constructor(cmd: string, args: string[], opts: { cwd?: string; stdin?: "piped" | "null" } = {}) {
+  constructor(
+    cmd: string,
+    args: string[],
+    opts: { cwd?: string; stdin?: "piped" | "null"; closeStdout?: boolean } = {},
+  ) {
     this.child = new Deno.Command(cmd, {
       args,
       cwd: opts.cwd ?? ROOT,
@@ -133,7 +137,9 @@ export class Proc {
       stderr: "piped",
     }).spawn();
     if ((opts.stdin ?? "piped") === "piped") this.#stdin = this.child.stdin.getWriter();
-    this.#done = Promise.all([this.#collectStdout(), this.#collectStderr()]);
+    // closeStdout: the reading end goes away at once, so the process's writes fail (EPIPE).
+    const stdout = opts.closeStdout ? this.child.stdout.cancel() : this.#collectStdout();
+    this.#done = Promise.all([stdout, this.#collectStderr()]);
   }
 
   async #collectStdout(): Promise<void> {
@@ -196,8 +202,10 @@ export class Proc {
 
   /** Stops the process (if still running) and waits for its pipes to close. */
   async stop(): Promise<void> {
-    await this.closeStdin();
     this.kill();
+    // abort, not close: close would wait for writes the dead process will never read.
+    await this.#stdin?.abort().catch(() => {});
+    this.#stdin = undefined;
     await this.child.status;
     await this.#done;
   }
@@ -258,4 +266,52 @@ export async function until(check: () => boolean, what: string, timeoutMs = 1500
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** An in-test TLS client over a real socket, driven step by step (for hostile and fault tests). */
+export interface TestTlsClient {
+  conn: Deno.TcpConn;
+  ssl: Ssl;
+  /** Sends everything in the wbio. */
+  flush(): Promise<void>;
+  /** Reads from the socket into the rbio once; false at EOF. */
+  pull(): Promise<boolean>;
+}
+
+/** Connects to 127.0.0.1:`port` and completes a handshake with `engine`. */
+export async function tlsClient(engine: EngineFactory, port: number): Promise<TestTlsClient> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const ssl = new Ssl(engine, { role: "client", serverName: "localhost", caCertificates: [await pem("ca.crt")] });
+  const buf = new Uint8Array(65536);
+  const client: TestTlsClient = {
+    conn,
+    ssl,
+    async flush() {
+      while (ssl.wbio.pending > 0) await conn.write(ssl.wbio.read());
+    },
+    async pull() {
+      const n = await conn.read(buf);
+      if (n === null) return false;
+      ssl.rbio.write(buf.slice(0, n));
+      return true;
+    },
+  };
+  ssl.handshake();
+  await client.flush();
+  while (ssl.handshake() === "want-read") {
+    await client.flush();
+    if (!(await client.pull())) throw new Error("server closed during the handshake");
+  }
+  await client.flush();
+  if (ssl.getError() !== "none") throw new Error(`handshake failed: ${ssl.error?.describe()}`);
+  return client;
+}
+
+/** Peak and current resident memory of a process, in MiB (Linux /proc). */
+export async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
+  // Deno asks for --allow-all to read /proc directly; cat needs only --allow-run.
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stdout: "piped" }).output();
+  const status = new TextDecoder().decode(out.stdout);
+  const kib = (field: string) => Number(status.match(new RegExp(`${field}:\\s+(\\d+)`))?.[1] ?? 0);
+  return { rss: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };
 }

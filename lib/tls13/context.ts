@@ -1,0 +1,209 @@
+/**
+ * What the client and server handshake state machines see of the engine:
+ * sending messages, switching keys, logging secrets, finishing. Keeping this
+ * narrow lets the role modules hold only protocol logic.
+ *
+ * @module
+ */
+
+import { Alert, TlsError } from "../alerts.ts";
+import type { ConnectionInfo, TlsConfig } from "../engine.ts";
+import { CertificateError, pemToDer, verifyChain } from "../x509.ts";
+import type { CipherSuiteInfo } from "./constants.ts";
+import { CERTIFICATE_VERIFY_SCHEMES, CIPHER_SUITES, Group, GROUP_NAMES } from "./constants.ts";
+import { type CryptoProvider, schemeFitsKey, type SigningKey } from "./crypto.ts";
+import type { Transcript } from "./key_schedule.ts";
+import type { Extension } from "./messages.ts";
+
+/**
+ * Engine options beyond {@link TlsConfig}: algorithm choices and test hooks.
+ *
+ * @example
+ * ```ts
+ * createTls13Engine(config, sink, { cipherSuites: ["TLS_CHACHA20_POLY1305_SHA256"], groups: ["secp256r1"] });
+ * ```
+ */
+export interface Tls13Options {
+  /** Crypto implementation (default: `node:crypto`). */
+  crypto?: CryptoProvider;
+  /** Cipher suites by IANA name, in preference order (default: all three, AES-128-GCM first). */
+  cipherSuites?: string[];
+  /** Key exchange groups, in preference order: `x25519`, `secp256r1` (default both, x25519 first). */
+  groups?: string[];
+  /** Client: groups that get a key share in the first ClientHello (default: the first group). */
+  keyShareGroups?: string[];
+  /** Middlebox compatibility mode (RFC 8446 §D.4): client session id and dummy CCS (default true). */
+  middleboxCompat?: boolean;
+  /** Emit `record` trace events (default true; an adapter that traces records itself can turn them off). */
+  traceRecords?: boolean;
+  /** Client: last look at the ClientHello extensions (for fingerprint shaping and reproducing traces). */
+  clientHelloExtensions?: (extensions: Extension[]) => Extension[];
+  /** Server: last look at the EncryptedExtensions (same purpose). */
+  encryptedExtensions?: (extensions: Extension[]) => Extension[];
+}
+
+/** {@link Tls13Options} with names resolved to code points. */
+export interface ResolvedOptions {
+  crypto: CryptoProvider;
+  suites: CipherSuiteInfo[];
+  groups: number[];
+  keyShareGroups: number[];
+  middleboxCompat: boolean;
+  traceRecords: boolean;
+  clientHelloExtensions?: (extensions: Extension[]) => Extension[];
+  encryptedExtensions?: (extensions: Extension[]) => Extension[];
+}
+
+const GROUP_BY_NAME: Record<string, number> = {
+  x25519: Group.x25519,
+  X25519: Group.x25519,
+  secp256r1: Group.secp256r1,
+  "P-256": Group.secp256r1,
+  prime256v1: Group.secp256r1,
+};
+
+/**
+ * Resolves option names; unknown names are a configuration error.
+ *
+ * @example
+ * ```ts
+ * const opts = resolveOptions({ groups: ["secp256r1"] }, new NodeCryptoProvider());
+ * ```
+ */
+export function resolveOptions(o: Tls13Options, fallback: () => CryptoProvider): ResolvedOptions {
+  const suites = (o.cipherSuites ?? CIPHER_SUITES.map((s) => s.name)).map((name) => {
+    const s = CIPHER_SUITES.find((x) => x.name === name);
+    if (!s) throw new TlsError(Alert.internal_error, `unsupported cipher suite ${name}`);
+    return s;
+  });
+  const groupOf = (name: string) => {
+    const g = GROUP_BY_NAME[name];
+    if (g === undefined) throw new TlsError(Alert.internal_error, `unsupported group ${name}`);
+    return g;
+  };
+  const groups = (o.groups ?? ["x25519", "secp256r1"]).map(groupOf);
+  const keyShareGroups = o.keyShareGroups ? o.keyShareGroups.map(groupOf) : groups.slice(0, 1);
+  if (!suites.length || !groups.length || keyShareGroups.some((g) => !groups.includes(g))) {
+    throw new TlsError(Alert.internal_error, "empty cipher suite or group list, or a key share outside the groups");
+  }
+  return {
+    crypto: o.crypto ?? fallback(),
+    suites,
+    groups,
+    keyShareGroups,
+    middleboxCompat: o.middleboxCompat ?? true,
+    traceRecords: o.traceRecords ?? true,
+    clientHelloExtensions: o.clientHelloExtensions,
+    encryptedExtensions: o.encryptedExtensions,
+  };
+}
+
+/** The engine services a handshake state machine uses. */
+export interface HandshakeContext {
+  readonly config: TlsConfig;
+  readonly options: ResolvedOptions;
+  readonly crypto: CryptoProvider;
+  readonly transcript: Transcript;
+  /** Frames, adds to the transcript, queues under the current write keys. Returns the framed message. */
+  sendHandshake(type: number, body: Uint8Array, recordVersion?: number): Uint8Array;
+  /** Queues a plaintext dummy ChangeCipherSpec record (middlebox compatibility). */
+  sendChangeCipherSpec(): void;
+  /** New read keys; the current record must end exactly here (RFC 8446 §5.1). */
+  setReadKeys(suite: CipherSuiteInfo, secret: Uint8Array): void;
+  /** New write keys; queued messages go out under the old ones first. */
+  setWriteKeys(suite: CipherSuiteInfo, secret: Uint8Array): void;
+  /** An NSS key log line, when the user asked for one. */
+  keyLog(label: string, secret: Uint8Array): void;
+  /** A state trace line. */
+  state(text: string): void;
+  /** The handshake is complete on our side. */
+  complete(info: ConnectionInfo): void;
+}
+
+/** A role's handshake state machine. */
+export interface RoleHandshake {
+  /** Client: send ClientHello. Server: nothing. */
+  start(): void;
+  /** One complete handshake message received before the handshake completed. */
+  handle(type: number, body: Uint8Array, raw: Uint8Array): void;
+  /** The first ClientHello went out (client) or came in (server): CCS is acceptable from now on. */
+  readonly helloSeen: boolean;
+  /** The peer's Finished was processed: CCS is no longer acceptable. */
+  readonly peerFinished: boolean;
+  /** ClientHello.random (empty until known), for key log lines. */
+  readonly clientRandom: Uint8Array;
+}
+
+/**
+ * Verifies the peer's chain as configured; maps certificate problems to the
+ * alert {@link CertificateError} carries.
+ *
+ * @example
+ * ```ts
+ * verifyPeerChain(certificates, config, "server");
+ * ```
+ */
+export function verifyPeerChain(chain: Uint8Array[], config: TlsConfig, purpose: "server" | "client"): void {
+  if (config.verifyPeer === false) return;
+  const trustAnchors = (config.caCertificates ?? []).flatMap((pem) => pemToDer(pem));
+  try {
+    verifyChain(chain, {
+      trustAnchors,
+      hostname: purpose === "server" ? config.serverName : undefined,
+      purpose,
+      now: config.now?.(),
+    });
+  } catch (e) {
+    if (e instanceof CertificateError) {
+      throw new TlsError(e.alert, `certificate verify failed: ${e.message} (${e.reason})`);
+    }
+    if (e instanceof TlsError) throw e;
+    throw new TlsError(Alert.bad_certificate, `certificate could not be parsed: ${(e as Error).message}`);
+  }
+}
+
+/** Our certificate chain (DER) and key, loaded once. */
+export interface Credentials {
+  chain: Uint8Array[];
+  key: SigningKey;
+}
+
+/**
+ * Loads {@link TlsConfig.certificateChain} and {@link TlsConfig.privateKey},
+ * or returns undefined when either is missing.
+ *
+ * @example
+ * ```ts
+ * const creds = loadCredentials(config, provider);
+ * ```
+ */
+export function loadCredentials(config: TlsConfig, crypto: CryptoProvider): Credentials | undefined {
+  if (!config.certificateChain || !config.privateKey) return undefined;
+  const chain = pemToDer(config.certificateChain);
+  if (!chain.length) throw new TlsError(Alert.internal_error, "certificateChain holds no PEM certificate");
+  return { chain, key: crypto.loadPrivateKey(config.privateKey) };
+}
+
+/**
+ * The first scheme the peer offered that our key can sign with.
+ *
+ * @example
+ * ```ts
+ * const scheme = chooseScheme(peerSchemes, creds.key); // e.g. 0x0804
+ * ```
+ */
+export function chooseScheme(offered: readonly number[], key: SigningKey): number | undefined {
+  return offered.find((s) => CERTIFICATE_VERIFY_SCHEMES.includes(s) && schemeFitsKey(s, key));
+}
+
+/**
+ * Name of a group for {@link ConnectionInfo.group}.
+ *
+ * @example
+ * ```ts
+ * groupName(0x001d); // "x25519"
+ * ```
+ */
+export function groupName(g: number): string {
+  return GROUP_NAMES[g] ?? `0x${g.toString(16).padStart(4, "0")}`;
+}

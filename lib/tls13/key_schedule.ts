@@ -1,0 +1,274 @@
+/**
+ * The TLS 1.3 key schedule (RFC 8446 §7.1) on HKDF (RFC 5869), traffic key
+ * derivation (§7.3), Finished MACs (§4.4.4) and the handshake transcript
+ * (§4.4.1), including the HelloRetryRequest `message_hash` substitution.
+ *
+ * @module
+ */
+
+import { concat, Writer } from "./bytes.ts";
+import type { CipherSuiteInfo } from "./constants.ts";
+import { HandshakeType } from "./constants.ts";
+import type { CryptoProvider, HashAlgorithm, HashContext } from "./crypto.ts";
+
+/**
+ * HKDF-Expand (RFC 5869 §2.3) on the provider's HMAC.
+ *
+ * @example
+ * ```ts
+ * const okm = hkdfExpand(provider, "sha256", prk, info, 42);
+ * ```
+ */
+export function hkdfExpand(
+  p: CryptoProvider,
+  alg: HashAlgorithm,
+  prk: Uint8Array,
+  info: Uint8Array,
+  length: number,
+): Uint8Array {
+  const out = new Uint8Array(length);
+  let t: Uint8Array = new Uint8Array(0);
+  let filled = 0;
+  for (let i = 1; filled < length; i++) {
+    t = p.hmac(alg, prk, concat(t, info, new Uint8Array([i])));
+    const n = Math.min(t.length, length - filled);
+    out.set(t.subarray(0, n), filled);
+    filled += n;
+  }
+  return out;
+}
+
+/**
+ * HKDF-Extract (RFC 5869 §2.2).
+ *
+ * @example
+ * ```ts
+ * const prk = hkdfExtract(provider, "sha256", salt, ikm);
+ * ```
+ */
+export function hkdfExtract(p: CryptoProvider, alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+  return p.hmac(alg, salt, ikm);
+}
+
+const LABEL_PREFIX = new TextEncoder().encode("tls13 ");
+
+/**
+ * HKDF-Expand-Label (RFC 8446 §7.1): the label gets the `tls13 ` prefix.
+ *
+ * @example
+ * ```ts
+ * const key = hkdfExpandLabel(provider, "sha256", secret, "key", new Uint8Array(0), 16);
+ * ```
+ */
+export function hkdfExpandLabel(
+  p: CryptoProvider,
+  alg: HashAlgorithm,
+  secret: Uint8Array,
+  label: string,
+  context: Uint8Array,
+  length: number,
+): Uint8Array {
+  const w = new Writer(64);
+  w.u16(length);
+  w.block8(() => w.bytes(LABEL_PREFIX).bytes(new TextEncoder().encode(label)));
+  w.block8(() => w.bytes(context));
+  return hkdfExpand(p, alg, secret, w.finish(), length);
+}
+
+/**
+ * Derive-Secret (RFC 8446 §7.1) given the transcript hash already computed.
+ *
+ * @example
+ * ```ts
+ * const cHs = deriveSecret(provider, "sha256", handshakeSecret, "c hs traffic", helloHash);
+ * ```
+ */
+export function deriveSecret(
+  p: CryptoProvider,
+  alg: HashAlgorithm,
+  secret: Uint8Array,
+  label: string,
+  transcriptHash: Uint8Array,
+): Uint8Array {
+  return hkdfExpandLabel(p, alg, secret, label, transcriptHash, transcriptHash.length);
+}
+
+/** The write key and static IV for one direction (RFC 8446 §7.3). */
+export interface TrafficKeys {
+  key: Uint8Array;
+  iv: Uint8Array;
+}
+
+/**
+ * The record protection key and IV derived from a traffic secret.
+ *
+ * @example
+ * ```ts
+ * const { key, iv } = trafficKeys(provider, suite, serverHandshakeSecret);
+ * ```
+ */
+export function trafficKeys(p: CryptoProvider, suite: CipherSuiteInfo, secret: Uint8Array): TrafficKeys {
+  const empty = new Uint8Array(0);
+  return {
+    key: hkdfExpandLabel(p, suite.hash, secret, "key", empty, suite.keyLength),
+    iv: hkdfExpandLabel(p, suite.hash, secret, "iv", empty, 12),
+  };
+}
+
+/**
+ * Finished.verify_data (RFC 8446 §4.4.4) for a base key (a handshake traffic
+ * secret) over a transcript hash.
+ *
+ * @example
+ * ```ts
+ * const verify = finishedVerifyData(provider, suite, serverHandshakeSecret, transcriptHash);
+ * ```
+ */
+export function finishedVerifyData(
+  p: CryptoProvider,
+  suite: CipherSuiteInfo,
+  baseKey: Uint8Array,
+  transcriptHash: Uint8Array,
+): Uint8Array {
+  const finishedKey = hkdfExpandLabel(p, suite.hash, baseKey, "finished", new Uint8Array(0), suite.hashLength);
+  return p.hmac(suite.hash, finishedKey, transcriptHash);
+}
+
+/**
+ * The next traffic secret after a KeyUpdate (RFC 8446 §7.2).
+ *
+ * @example
+ * ```ts
+ * const next = nextTrafficSecret(provider, suite, current);
+ * ```
+ */
+export function nextTrafficSecret(p: CryptoProvider, suite: CipherSuiteInfo, secret: Uint8Array): Uint8Array {
+  return hkdfExpandLabel(p, suite.hash, secret, "traffic upd", new Uint8Array(0), suite.hashLength);
+}
+
+/** The secrets of one full (EC)DHE handshake without PSK. */
+export interface HandshakeSecrets {
+  early: Uint8Array;
+  handshake: Uint8Array;
+  clientHandshake: Uint8Array;
+  serverHandshake: Uint8Array;
+  master: Uint8Array;
+}
+
+/** The application-phase secrets. */
+export interface ApplicationSecrets {
+  client: Uint8Array;
+  server: Uint8Array;
+  exporter: Uint8Array;
+}
+
+/**
+ * Runs the RFC 8446 §7.1 schedule for a handshake without PSK: from the
+ * (EC)DHE shared secret and the ClientHello..ServerHello hash to the
+ * handshake traffic secrets and the master secret.
+ *
+ * @example
+ * ```ts
+ * const hs = handshakeSecrets(provider, suite, sharedSecret, transcript.hash());
+ * ```
+ */
+export function handshakeSecrets(
+  p: CryptoProvider,
+  suite: CipherSuiteInfo,
+  sharedSecret: Uint8Array,
+  helloHash: Uint8Array,
+): HandshakeSecrets {
+  const alg = suite.hash;
+  const zeros = new Uint8Array(suite.hashLength);
+  const emptyHash = p.hash(alg, new Uint8Array(0));
+  const early = hkdfExtract(p, alg, zeros, zeros);
+  const handshake = hkdfExtract(p, alg, deriveSecret(p, alg, early, "derived", emptyHash), sharedSecret);
+  const master = hkdfExtract(p, alg, deriveSecret(p, alg, handshake, "derived", emptyHash), zeros);
+  return {
+    early,
+    handshake,
+    clientHandshake: deriveSecret(p, alg, handshake, "c hs traffic", helloHash),
+    serverHandshake: deriveSecret(p, alg, handshake, "s hs traffic", helloHash),
+    master,
+  };
+}
+
+/**
+ * The application traffic and exporter secrets, from the master secret and the
+ * hash of ClientHello..server Finished.
+ *
+ * @example
+ * ```ts
+ * const app = applicationSecrets(provider, suite, hs.master, transcript.hash());
+ * ```
+ */
+export function applicationSecrets(
+  p: CryptoProvider,
+  suite: CipherSuiteInfo,
+  master: Uint8Array,
+  finishedHash: Uint8Array,
+): ApplicationSecrets {
+  const alg = suite.hash;
+  return {
+    client: deriveSecret(p, alg, master, "c ap traffic", finishedHash),
+    server: deriveSecret(p, alg, master, "s ap traffic", finishedHash),
+    exporter: deriveSecret(p, alg, master, "exp master", finishedHash),
+  };
+}
+
+/**
+ * The running handshake transcript. The client learns the hash function only
+ * from ServerHello, so messages are kept until {@link select} is called.
+ *
+ * @example
+ * ```ts
+ * const t = new Transcript(provider);
+ * t.add(clientHelloBytes);
+ * t.select("sha256");
+ * const h = t.hash();
+ * ```
+ */
+export class Transcript {
+  readonly #p: CryptoProvider;
+  #pending: Uint8Array[] = [];
+  #ctx: HashContext | undefined;
+  #alg: HashAlgorithm | undefined;
+
+  constructor(p: CryptoProvider) {
+    this.#p = p;
+  }
+
+  /** Adds one whole handshake message (header included). */
+  add(message: Uint8Array): void {
+    if (this.#ctx) this.#ctx.update(message);
+    else this.#pending.push(message);
+  }
+
+  /** Fixes the hash function; earlier messages are hashed now. */
+  select(alg: HashAlgorithm): void {
+    if (this.#alg === alg) return;
+    this.#alg = alg;
+    this.#ctx = this.#p.hashContext(alg);
+    for (const m of this.#pending) this.#ctx.update(m);
+    this.#pending = [];
+  }
+
+  /**
+   * After a HelloRetryRequest, ClientHello1 is replaced by a synthetic
+   * `message_hash` message carrying its hash (RFC 8446 §4.4.1). Call before
+   * adding the HelloRetryRequest.
+   */
+  replaceWithMessageHash(alg: HashAlgorithm, clientHello1: Uint8Array): void {
+    const h = this.#p.hash(alg, clientHello1);
+    this.#alg = alg;
+    this.#ctx = this.#p.hashContext(alg);
+    this.#pending = [];
+    this.#ctx.update(concat(new Uint8Array([HandshakeType.message_hash, 0, 0, h.length]), h));
+  }
+
+  /** The hash of everything added so far. */
+  hash(): Uint8Array {
+    if (!this.#ctx) throw new Error("transcript hash not selected");
+    return this.#ctx.digest();
+  }
+}

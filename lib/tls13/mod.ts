@@ -1,0 +1,48 @@
+/**
+ * A TLS 1.3 engine (RFC 8446), client and server, behind the project's
+ * sans-IO {@link TlsEngine} interface.
+ *
+ * @example
+ * ```ts
+ * import { createTls13Engine } from "./lib/tls13/mod.ts";
+ * import { Ssl } from "./lib/ssl.ts";
+ * const ssl = new Ssl(createTls13Engine, { role: "client", serverName: "localhost", caCertificates: [caPem] });
+ * ```
+ *
+ * @module
+ */
+
+import type { EngineFactory, TlsEngine } from "../engine.ts";
+import type { Tls13Options } from "./context.ts";
+import { createTls13Engine } from "./engine.ts";
+
+export { createTls13Engine, type Tls13Engine } from "./engine.ts";
+export type { Tls13Options } from "./context.ts";
+export { type ClientHelloProbe, parseClientHelloVersions } from "./probe.ts";
+export {
+  type AeadAlgorithm,
+  type AeadCipher,
+  type CryptoProvider,
+  type HashAlgorithm,
+  type HashContext,
+  type KeyShare,
+  keyShareFromPrivateKey,
+  NodeCryptoProvider,
+  type SigningKey,
+} from "./crypto.ts";
+export { CIPHER_SUITES, type CipherSuiteInfo, Group, SignatureScheme } from "./constants.ts";
+export type { Extension } from "./messages.ts";
+
+/**
+ * An {@link EngineFactory} with fixed TLS 1.3 options (cipher suites,
+ * groups, crypto provider).
+ *
+ * @example
+ * ```ts
+ * const factory = tls13EngineFactory({ cipherSuites: ["TLS_CHACHA20_POLY1305_SHA256"] });
+ * const ssl = new Ssl(factory, config);
+ * ```
+ */
+export function tls13EngineFactory(options: Tls13Options): EngineFactory {
+  return (config, sink): TlsEngine => createTls13Engine(config, sink, options);
+}

@@ -1,0 +1,248 @@
+/**
+ * The TLS 1.3 record layer (RFC 8446 §5): splits the incoming byte stream
+ * into records, removes AEAD protection and the inner content type, and
+ * builds protected records for output.
+ *
+ * This is the bulk-data path, so it avoids per-byte work: complete records
+ * are decrypted straight out of the caller's buffer, only a partial record is
+ * copied aside, nonces are computed in a reused buffer, and a whole `send()`
+ * becomes one output buffer however many records it needs.
+ *
+ * @module
+ */
+
+import { Alert, TlsError } from "../alerts.ts";
+import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from "./constants.ts";
+import type { AeadCipher } from "./crypto.ts";
+
+const TAG = 16;
+const HEADER = 5;
+
+/**
+ * One direction's record protection: AEAD, static IV and sequence number.
+ * The per-record nonce (RFC 8446 §5.3) is written into one reused buffer.
+ *
+ * @example
+ * ```ts
+ * const prot = new RecordProtection(provider.aead("aes-128-gcm", key), iv);
+ * const nonce = prot.nextNonce(); // iv XOR 0, then iv XOR 1, ...
+ * ```
+ */
+export class RecordProtection {
+  readonly aead: AeadCipher;
+  readonly #iv: Uint8Array;
+  readonly #nonce = new Uint8Array(12);
+  #seq = 0;
+
+  constructor(aead: AeadCipher, iv: Uint8Array) {
+    this.aead = aead;
+    this.#iv = iv;
+  }
+
+  /** Records protected so far. */
+  get sequence(): number {
+    return this.#seq;
+  }
+
+  /** The nonce for the next record; advances the sequence number. */
+  nextNonce(): Uint8Array {
+    const seq = this.#seq++;
+    if (seq >= Number.MAX_SAFE_INTEGER) throw new TlsError(Alert.internal_error, "record sequence exhausted");
+    const n = this.#nonce, iv = this.#iv;
+    n.set(iv);
+    const hi = Math.floor(seq / 0x100000000), lo = seq >>> 0;
+    n[4] ^= hi >>> 24;
+    n[5] ^= hi >>> 16;
+    n[6] ^= hi >>> 8;
+    n[7] ^= hi;
+    n[8] ^= lo >>> 24;
+    n[9] ^= lo >>> 16;
+    n[10] ^= lo >>> 8;
+    n[11] ^= lo;
+    return n;
+  }
+}
+
+/** One record as delivered to the engine. `fragment` is only valid during the callback. */
+export interface InboundRecord {
+  /** The content type: the inner one for protected records. */
+  type: number;
+  fragment: Uint8Array;
+  /** The record arrived AEAD-protected. */
+  protected: boolean;
+  /** Outer header fields, for tracing. */
+  outerType: number;
+  version: number;
+  length: number;
+}
+
+/**
+ * Reassembles and unprotects incoming records.
+ *
+ * @example
+ * ```ts
+ * const reader = new RecordReader();
+ * reader.push(bytes, (rec) => console.log(rec.type, rec.fragment.length));
+ * ```
+ */
+export class RecordReader {
+  /** Read protection; undefined while records are plaintext. */
+  protection: RecordProtection | undefined;
+  readonly #partial = new Uint8Array(HEADER + MAX_CIPHERTEXT);
+  #fill = 0;
+  readonly #aad = new Uint8Array(HEADER);
+
+  /** Bytes of an incomplete record held back. */
+  get buffered(): number {
+    return this.#fill;
+  }
+
+  /**
+   * Feeds bytes; calls `onRecord` for each complete record in order. Key
+   * changes made inside the callback apply to the next record.
+   */
+  push(bytes: Uint8Array, onRecord: (rec: InboundRecord) => void): void {
+    let i = 0;
+    // Finish a record started by an earlier call.
+    if (this.#fill > 0) {
+      if (this.#fill < HEADER) {
+        const take = Math.min(HEADER - this.#fill, bytes.length);
+        this.#partial.set(bytes.subarray(0, take), this.#fill);
+        this.#fill += take;
+        i = take;
+        if (this.#fill < HEADER) return;
+      }
+      const total = HEADER + this.#checkHeader(this.#partial, 0);
+      const take = Math.min(total - this.#fill, bytes.length - i);
+      this.#partial.set(bytes.subarray(i, i + take), this.#fill);
+      this.#fill += take;
+      i += take;
+      if (this.#fill < total) return;
+      this.#fill = 0;
+      this.#handle(this.#partial, 0, total, onRecord);
+    }
+    // Whole records straight from the caller's buffer.
+    while (bytes.length - i >= HEADER) {
+      const total = HEADER + this.#checkHeader(bytes, i);
+      if (bytes.length - i < total) break;
+      this.#handle(bytes, i, total, onRecord);
+      i += total;
+    }
+    if (i < bytes.length) {
+      if (bytes.length - i >= HEADER) this.#checkHeader(bytes, i);
+      this.#partial.set(bytes.subarray(i), 0);
+      this.#fill = bytes.length - i;
+    }
+  }
+
+  /** Validates a header before buffering its body; returns the body length. */
+  #checkHeader(b: Uint8Array, at: number): number {
+    const type = b[at];
+    if (type < ContentType.change_cipher_spec || type > ContentType.application_data) {
+      throw new TlsError(Alert.unexpected_message, `unexpected record content type ${type}`);
+    }
+    const length = (b[at + 3] << 8) | b[at + 4];
+    const max = this.protection && type === ContentType.application_data ? MAX_CIPHERTEXT : MAX_PLAINTEXT;
+    if (length > max) throw new TlsError(Alert.record_overflow, `record of ${length} bytes exceeds ${max}`);
+    return length;
+  }
+
+  #handle(b: Uint8Array, at: number, total: number, onRecord: (rec: InboundRecord) => void): void {
+    const outerType = b[at];
+    const version = (b[at + 1] << 8) | b[at + 2];
+    const length = total - HEADER;
+    const body = b.subarray(at + HEADER, at + total);
+    const prot = this.protection;
+    if (!prot || outerType !== ContentType.application_data) {
+      // Plaintext: handshake before keys, CCS, or alerts; the engine decides.
+      if (length === 0 && outerType !== ContentType.application_data) {
+        throw new TlsError(Alert.unexpected_message, "empty plaintext record");
+      }
+      onRecord({ type: outerType, fragment: body, protected: false, outerType, version, length });
+      return;
+    }
+    if (length < TAG + 1) throw new TlsError(Alert.bad_record_mac, "protected record too short");
+    const aad = this.#aad;
+    aad.set(b.subarray(at, at + HEADER));
+    const plain = prot.aead.open(prot.nextNonce(), aad, body.subarray(0, length - TAG), body.subarray(length - TAG));
+    if (!plain) throw new TlsError(Alert.bad_record_mac, "record failed authentication");
+    // Strip zero padding; the last non-zero byte is the real content type.
+    let end = plain.length - 1;
+    while (end >= 0 && plain[end] === 0) end--;
+    if (end < 0) throw new TlsError(Alert.unexpected_message, "protected record without content type");
+    if (end > MAX_PLAINTEXT) throw new TlsError(Alert.record_overflow, "decrypted record exceeds 2^14 bytes");
+    onRecord({
+      type: plain[end],
+      fragment: plain.subarray(0, end),
+      protected: true,
+      outerType,
+      version,
+      length,
+    });
+  }
+}
+
+/**
+ * Builds records for output.
+ *
+ * @example
+ * ```ts
+ * const writer = new RecordWriter();
+ * const wire = writer.seal(ContentType.handshake, clientHello, 0x0301);
+ * ```
+ */
+export class RecordWriter {
+  /** Write protection; undefined while records are plaintext. */
+  protection: RecordProtection | undefined;
+  readonly #aad = new Uint8Array(HEADER);
+  readonly #typeByte = new Uint8Array(1);
+
+  /** Size of the output for `n` bytes of `type` under the current protection. */
+  sizeFor(n: number): number {
+    const records = Math.max(1, Math.ceil(n / MAX_PLAINTEXT));
+    return n + records * (HEADER + (this.protection ? 1 + TAG : 0));
+  }
+
+  /**
+   * Fragments `data` into records of at most 2^14 bytes. `version` is the
+   * legacy_record_version (0x0301 only for an initial ClientHello).
+   */
+  seal(type: number, data: Uint8Array, version = 0x0303): Uint8Array {
+    const out = new Uint8Array(this.sizeFor(data.length));
+    this.sealInto(type, data, out, 0, version);
+    return out;
+  }
+
+  /** Like {@link seal} into a caller-sized buffer; returns the end offset. */
+  sealInto(type: number, data: Uint8Array, out: Uint8Array, offset: number, version = 0x0303): number {
+    let pos = 0;
+    do {
+      const n = Math.min(MAX_PLAINTEXT, data.length - pos);
+      const chunk = data.subarray(pos, pos + n);
+      pos += n;
+      const prot = this.protection;
+      if (!prot) {
+        writeHeader(out, offset, type, version, n);
+        out.set(chunk, offset + HEADER);
+        offset += HEADER + n;
+        continue;
+      }
+      const len = n + 1 + TAG;
+      writeHeader(out, offset, ContentType.application_data, 0x0303, len);
+      const aad = this.#aad;
+      aad.set(out.subarray(offset, offset + HEADER));
+      this.#typeByte[0] = type;
+      offset += HEADER;
+      offset += prot.aead.seal(prot.nextNonce(), aad, [chunk, this.#typeByte], out, offset);
+    } while (pos < data.length);
+    return offset;
+  }
+}
+
+function writeHeader(out: Uint8Array, at: number, type: number, version: number, length: number): void {
+  out[at] = type;
+  out[at + 1] = version >>> 8;
+  out[at + 2] = version & 0xff;
+  out[at + 3] = length >>> 8;
+  out[at + 4] = length & 0xff;
+}

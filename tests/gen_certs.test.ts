@@ -1,0 +1,67 @@
+/** `deno task gen-certs`: what it writes, with which modes, and when it refuses. */
+import assert from "node:assert/strict";
+import { DENO, Proc, ROOT } from "./helpers.ts";
+import { pemToDer, verifyChain } from "../lib/x509.ts";
+
+async function genCerts(dir: string, ...extra: string[]): Promise<Proc> {
+  const p = new Proc(DENO, [
+    "run",
+    `--allow-read=${dir}`,
+    `--allow-write=${dir}`,
+    "certs/gen_certs.ts",
+    "--dir",
+    dir,
+    ...extra,
+  ], {
+    cwd: ROOT,
+    stdin: "null",
+  });
+  await p.exit();
+  return p;
+}
+
+Deno.test("gen-certs writes a CA, a server and a client certificate; keys are private (0600)", async () => {
+  const dir = await Deno.makeTempDir();
+  const p = await genCerts(dir);
+  assert.equal((await p.child.status).code, 0, p.stderr);
+  for (const name of ["ca", "server", "client"]) {
+    assert.equal((await Deno.stat(`${dir}/${name}.key`)).mode! & 0o777, 0o600);
+    assert.match(await Deno.readTextFile(`${dir}/${name}.crt`), /^-----BEGIN CERTIFICATE-----/);
+  }
+  const anchors = pemToDer(await Deno.readTextFile(`${dir}/ca.crt`));
+  const server = pemToDer(await Deno.readTextFile(`${dir}/server.crt`));
+  for (const host of ["localhost", "127.0.0.1", "::1"]) {
+    verifyChain(server, { trustAnchors: anchors, hostname: host, purpose: "server" });
+  }
+  verifyChain(pemToDer(await Deno.readTextFile(`${dir}/client.crt`)), { trustAnchors: anchors, purpose: "client" });
+  // OpenSSL agrees.
+  const check = await new Deno.Command("openssl", {
+    args: ["verify", "-CAfile", `${dir}/ca.crt`, "-purpose", "sslserver", `${dir}/server.crt`],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  assert.equal(check.success, true);
+});
+
+Deno.test("gen-certs refuses to overwrite without --force, and --force keeps keys private", async () => {
+  const dir = await Deno.makeTempDir();
+  await genCerts(dir);
+  const before = await Deno.readTextFile(`${dir}/ca.crt`);
+  const again = await genCerts(dir);
+  assert.equal((await again.child.status).code, 1);
+  assert.match(again.stderr.trim(), /^gen_certs: .*ca\.crt.* already exist; use --force to overwrite$/);
+  assert.equal(await Deno.readTextFile(`${dir}/ca.crt`), before);
+
+  await Deno.chmod(`${dir}/server.key`, 0o644);
+  const forced = await genCerts(dir, "--force");
+  assert.equal((await forced.child.status).code, 0, forced.stderr);
+  assert.notEqual(await Deno.readTextFile(`${dir}/ca.crt`), before);
+  assert.equal((await Deno.stat(`${dir}/server.key`)).mode! & 0o777, 0o600);
+});
+
+Deno.test("gen-certs rejects a bad --days in one line", async () => {
+  const dir = await Deno.makeTempDir();
+  const p = await genCerts(dir, "--days", "soon");
+  assert.equal((await p.child.status).code, 2);
+  assert.match(p.stderr.trim(), /^gen_certs: --days must be a whole number/);
+});

@@ -1,0 +1,173 @@
+/**
+ * Hostile peers and bad bytes against the real server.ts: each case gets
+ * the right alert (where one can be sent), one line on stderr, and the next
+ * well-behaved client is served with its data intact.
+ */
+import assert from "node:assert/strict";
+import { createForgeEngine } from "../lib/forge_engine.ts";
+import { Ssl } from "../lib/ssl.ts";
+import { clientArgs, DENO, freePort, pem, Proc, startServer, tlsClient, until } from "./helpers.ts";
+
+const dec = new TextDecoder();
+const bytes = (...b: number[]) => new Uint8Array(b);
+
+async function clientHello(): Promise<Uint8Array> {
+  const ssl = new Ssl(createForgeEngine, {
+    role: "client",
+    serverName: "localhost",
+    caCertificates: [await pem("ca.crt")],
+  });
+  ssl.handshake();
+  return ssl.wbio.read();
+}
+
+interface HostileCase {
+  name: string;
+  send: () => Promise<Uint8Array[]> | Uint8Array[];
+  /** Half-close after sending (a truncated stream). */
+  eof?: boolean;
+  /** What the server must say about the connection. */
+  says: RegExp;
+  /** The first alert the server must answer with, if any. */
+  alert?: number;
+}
+
+const CASES: HostileCase[] = [
+  {
+    name: "plain HTTP instead of TLS",
+    send: () => [new TextEncoder().encode("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")],
+    says: /not a TLS record \(they begin "GET \/", plain HTTP\?\) \(alert unexpected_message sent\)/,
+    alert: 10,
+  },
+  {
+    name: "random garbage",
+    send: () => [crypto.getRandomValues(new Uint8Array(512)).map((b) => b | 0x80)],
+    says: /not a TLS record/,
+    alert: 10,
+  },
+  {
+    name: "a record header with a huge length",
+    send: () => [bytes(0x16, 3, 1, 0xff, 0xff), new Uint8Array(64)],
+    says: /record of 65535 bytes exceeds the TLS maximum of 18432 \(alert record_overflow sent\)/,
+    alert: 22,
+  },
+  {
+    name: "a record just over 2^14 + 2048",
+    send: () => [bytes(0x16, 3, 1, 0x48, 0x01)],
+    says: /record of 18433 bytes exceeds/,
+    alert: 22,
+  },
+  {
+    name: "a truncated record followed by EOF",
+    send: () => [bytes(0x16, 3, 1, 0, 0x50, 1, 2, 3)],
+    eof: true,
+    says: /peer closed the connection during the handshake/,
+  },
+  {
+    name: "a valid ClientHello followed by garbage",
+    send: async () => [await clientHello(), new Uint8Array(40).fill(0x41)],
+    says: /not a TLS record \(they begin "AAAAA"/,
+  },
+  {
+    name: "an unexpected handshake message (ServerHello sent to the server)",
+    send: () => [bytes(0x16, 3, 1, 0, 8, 2, 0, 0, 4, 3, 1, 0, 0)],
+    says: /Unexpected message.*\(alert unexpected_message sent\)/,
+    alert: 10,
+  },
+  {
+    name: "a handshake message announcing 1 MiB",
+    send: () => [bytes(0x16, 3, 1, 0x40, 0x00, 11, 0x10, 0, 0), new Uint8Array(0x4000 - 4)],
+    says: /handshake message of 1048576 bytes exceeds the limit of 65536 \(alert handshake_failure sent\)/,
+    alert: 40,
+  },
+  {
+    name: "ChangeCipherSpec before anything else",
+    send: () => [bytes(0x14, 3, 1, 0, 1, 1)],
+    says: /alert unexpected_message sent/,
+    alert: 10,
+  },
+  {
+    name: "a fatal alert instead of a ClientHello",
+    send: () => [bytes(0x15, 3, 1, 0, 2, 2, 40)],
+    says: /peer sent alert handshake_failure$/m,
+  },
+  {
+    name: "an alert of an unknown kind",
+    send: () => [bytes(0x15, 3, 1, 0, 2, 1, 0xfe)],
+    says: /peer sent alert unknown_alert\(254\)/,
+  },
+  {
+    name: "close_notify before the handshake",
+    send: () => [bytes(0x15, 3, 1, 0, 2, 1, 0)],
+    says: /peer sent close_notify during the handshake/,
+  },
+];
+
+async function sendHostile(port: number, c: HostileCase): Promise<Uint8Array> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    for (const part of await c.send()) await conn.write(part).catch(() => {});
+    if (c.eof) await conn.closeWrite();
+    const reply: number[] = [];
+    const buf = new Uint8Array(4096);
+    const timer = setTimeout(() => conn.close(), 5000); // the server must hang up by itself
+    try {
+      for (let n = await conn.read(buf).catch(() => null); n !== null; n = await conn.read(buf).catch(() => null)) {
+        reply.push(...buf.subarray(0, n));
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    return new Uint8Array(reply);
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed by the timer */ }
+  }
+}
+
+async function wellBehavedClient(port: number, server: Proc, word: string): Promise<void> {
+  const before = dec.decode(server.stdout);
+  const client = new Proc(DENO, await clientArgs(port, "--quiet"));
+  await client.write(word);
+  await client.closeStdin();
+  assert.equal((await client.exit()).code, 0, client.stderr);
+  await until(() => dec.decode(server.stdout) === before + word, `"${word.trim()}" at the server`);
+}
+
+Deno.test("forge: the server answers every hostile case with one line and keeps serving", async () => {
+  const port = freePort();
+  const server = await startServer(port, "--handshake-timeout", "3");
+  try {
+    for (const [i, c] of CASES.entries()) {
+      const reply = await sendHostile(port, c);
+      await server.waitFor(/ended: /, 10000, i + 1);
+      const line = server.stderr.split("\n").filter((l) => l.includes("ended: ")).at(-1)!;
+      assert.match(line, c.says, `${c.name}: ${line}`);
+      assert.equal(line.split("\n").length, 1);
+      if (c.alert !== undefined) {
+        // An alert record: content type 21, level fatal, then the description.
+        assert.deepEqual([reply[0], reply[5], reply[6]], [21, 2, c.alert], `${c.name}: ${reply.slice(0, 8)}`);
+      }
+      await wellBehavedClient(port, server, `after case ${i}\n`);
+    }
+    assert.doesNotMatch(server.stderr, /\n\s+at /); // never a stack trace
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("forge: a flood of empty records is cut off", async () => {
+  const port = freePort();
+  const server = await startServer(port);
+  try {
+    const { ssl, flush, conn } = await tlsClient(createForgeEngine, port);
+    for (let i = 0; i < 200; i++) ssl.write(new Uint8Array(0));
+    await flush().catch(() => {});
+    await server.waitFor(/ended: more than 64 empty records in a row \(alert unexpected_message sent\)/);
+    conn.close();
+    await wellBehavedClient(port, server, "after the flood\n");
+  } finally {
+    await server.stop();
+  }
+});
