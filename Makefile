@@ -13,7 +13,7 @@ ARGS ?=
 MIB  ?= 256
 RUNS ?= 3
 
-.PHONY: all deno deps certs certs-openssl server client test check fmt bench clean-certs
+.PHONY: all deno deps certs certs-openssl server client test check fmt bench fuzz clean-certs
 
 all: test
 
@@ -67,6 +67,10 @@ fmt: $(DENO)
 
 bench: deps
 	MIB=$(MIB) RUNS=$(RUNS) $(DENO) task bench
+
+# A long fuzzing run (20000 cases per target); CASES=N and SEED=N to change it.
+fuzz: deps
+	$(if $(CASES),FUZZ_CASES=$(CASES)) $(if $(SEED),FUZZ_SEED=$(SEED)) $(DENO) task fuzz
 
 clean-certs:
 	rm -f certs/*.crt certs/*.key certs/*.srl certs/*.csr

@@ -13,9 +13,18 @@ import { Ssl } from "./lib/ssl.ts";
 import { ChunkSource } from "./lib/chunk_source.ts";
 import { pump, writeAll } from "./lib/pump.ts";
 import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/cli.ts";
-import { COMMON_HELP, COMMON_OPTIONS, engineByName, parseSeconds, readPemFile, traceFlags } from "./lib/options.ts";
+import {
+  chooseEngine,
+  COMMON_HELP,
+  COMMON_OPTIONS,
+  openKeyLog,
+  parseAlpn,
+  parseSeconds,
+  readPemFile,
+  traceFlags,
+} from "./lib/options.ts";
 import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/report.ts";
-import type { TlsConfig } from "./lib/engine.ts";
+import type { EngineFactory, TlsConfig } from "./lib/engine.ts";
 
 const USAGE = `usage: deno task client [host] [port] [options]
 
@@ -35,6 +44,7 @@ async function main(): Promise<number> {
   const opts = await parseClientArgs(Deno.args);
   if (!opts) return 0;
   const conn = await connect(opts.host, opts.port);
+  conn.setNoDelay(true); // handshake flights and close_notify must not wait for ACKs
   if (!opts.quiet) info(`connected to ${opts.host}:${opts.port}`);
   const ssl = new Ssl(opts.engine, opts.config, { trace: traceToStderr(opts.trace) });
   const interrupt = new Interrupt(); // SIGINT/SIGTERM: close_notify to the server, then exit
@@ -74,7 +84,7 @@ interface ClientOptions {
   host: string;
   port: number;
   config: TlsConfig;
-  engine: ReturnType<typeof engineByName>;
+  engine: EngineFactory;
   trace: ReturnType<typeof traceFlags>;
   quiet: boolean;
   handshakeTimeoutMs: number;
@@ -103,12 +113,19 @@ async function parseClientArgs(args: string[]): Promise<ClientOptions | undefine
   if ((values.cert === undefined) !== (values.key === undefined)) fail("--cert and --key go together");
   const insecure = values.insecure!;
   if (insecure) info("WARNING: --insecure: the server's certificate is NOT verified");
+  const { engine, minVersion, maxVersion } = chooseEngine("client", values);
+  const alpnProtocols = parseAlpn(values.alpn);
+  const keyLog = await openKeyLog(values.keylog);
   return {
     host,
     port,
-    engine: engineByName(values.engine!),
+    engine,
     config: {
       role: "client",
+      minVersion,
+      maxVersion,
+      alpnProtocols,
+      keyLog,
       serverName: values.servername ?? host,
       verifyPeer: !insecure,
       caCertificates: insecure ? [] : [await readPemFile(values.ca ?? "certs/ca.crt", "CA certificate")],

@@ -14,10 +14,19 @@ import { Ssl } from "./lib/ssl.ts";
 import { ChunkSource } from "./lib/chunk_source.ts";
 import { pump, PumpError, writeAll } from "./lib/pump.ts";
 import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/cli.ts";
-import { COMMON_HELP, COMMON_OPTIONS, engineByName, parseSeconds, readPemFile, traceFlags } from "./lib/options.ts";
+import {
+  chooseEngine,
+  COMMON_HELP,
+  COMMON_OPTIONS,
+  openKeyLog,
+  parseAlpn,
+  parseSeconds,
+  readPemFile,
+  traceFlags,
+} from "./lib/options.ts";
 import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/report.ts";
 import { keyMatchesCertificate } from "./lib/x509.ts";
-import type { TlsConfig } from "./lib/engine.ts";
+import type { EngineFactory, TlsConfig } from "./lib/engine.ts";
 
 const USAGE = `usage: deno task server [port] [options]
 
@@ -46,6 +55,7 @@ async function main(): Promise<number> {
     // Later clients wait in the listen backlog.
     const conn = await Promise.race([listener.accept(), interrupt.promise.then(() => undefined)]);
     if (!conn) break;
+    (conn as Deno.TcpConn).setNoDelay(true); // handshake flights and close_notify must not wait for ACKs
     const peer = conn.remoteAddr as Deno.NetAddr;
     if (!opts.quiet) info(`new connection from ${peer.hostname}:${peer.port}`);
     const ssl = new Ssl(opts.engine, opts.config, { trace: traceToStderr(opts.trace) });
@@ -85,7 +95,7 @@ interface ServerOptions {
   host: string;
   port: number;
   config: TlsConfig;
-  engine: ReturnType<typeof engineByName>;
+  engine: EngineFactory;
   trace: ReturnType<typeof traceFlags>;
   quiet: boolean;
   handshakeTimeoutMs: number;
@@ -118,12 +128,19 @@ async function parseServerArgs(args: string[]): Promise<ServerOptions | undefine
   const wantClientCert = values["verify-client"] || values["require-client-cert"];
   const caCertificates = wantClientCert ? [await readPemFile(values.ca ?? "certs/ca.crt", "CA certificate")] : [];
   if (!values.quiet) info(`private key ${keyFile} matches certificate ${certFile}`);
+  const { engine, minVersion, maxVersion } = chooseEngine("server", values);
+  const alpnProtocols = parseAlpn(values.alpn);
+  const keyLog = await openKeyLog(values.keylog);
   return {
     host: values.host!,
     port,
-    engine: engineByName(values.engine!),
+    engine,
     config: {
       role: "server",
+      minVersion,
+      maxVersion,
+      alpnProtocols,
+      keyLog,
       certificateChain,
       privateKey,
       caCertificates,

@@ -17,15 +17,16 @@ import { parseArgs } from "node:util";
 import { issueCertificate } from "../lib/certgen.ts";
 import { fail, runMain } from "../lib/cli.ts";
 
-const USAGE = `usage: deno task gen-certs [--dir DIR] [--days N] [--force]
+const USAGE = `usage: deno task gen-certs [--dir DIR] [--days N] [--key-type rsa|ecdsa] [--force]
 
 Writes a CA, a server certificate (localhost, 127.0.0.1, ::1) and a client
-certificate, all RSA 2048, into DIR (default: certs).
+certificate into DIR (default: certs).
 
-  --dir DIR    where to write (default: certs)
-  --days N     validity in days (default: 365)
-  --force      overwrite existing files
-  -h, --help   this help`;
+  --dir DIR          where to write (default: certs)
+  --days N           validity in days (default: 365)
+  --key-type TYPE    rsa (RSA 2048, default) or ecdsa (P-256) for all three
+  --force            overwrite existing files
+  -h, --help         this help`;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
       dir: { type: "string", default: "certs" },
       days: { type: "string", default: "365" },
       force: { type: "boolean", default: false },
+      "key-type": { type: "string", default: "rsa" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -64,6 +66,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(days) || days < 1 || days > 36500) {
     fail(`--days must be a whole number from 1 to 36500, got '${values.days}'`);
   }
+  const keyType = values["key-type"];
+  if (keyType !== "rsa" && keyType !== "ecdsa") fail(`--key-type must be rsa or ecdsa, got '${keyType}'`);
   const dir = values.dir!;
   const names = ["ca", "server", "client"].flatMap((n) => [`${dir}/${n}.crt`, `${dir}/${n}.key`]);
   if (!values.force) {
@@ -77,12 +81,14 @@ async function main(): Promise<void> {
 
   const ca = issueCertificate({
     commonName: "ssl-nonblock-deno test CA",
+    keyType,
     days,
     isCA: true,
     keyUsage: ["keyCertSign", "cRLSign"],
   });
   const server = issueCertificate({
     commonName: "localhost",
+    keyType,
     issuer: ca,
     days,
     keyUsage: ["digitalSignature", "keyEncipherment"],
@@ -92,6 +98,7 @@ async function main(): Promise<void> {
   });
   const client = issueCertificate({
     commonName: "ssl-nonblock-deno client",
+    keyType,
     issuer: ca,
     days,
     keyUsage: ["digitalSignature", "keyEncipherment"],

@@ -114,7 +114,9 @@ export class TlsError extends Error {
   /** One line for the user: who raised which alert, and why. */
   describe(): string {
     if (this.received) {
-      return `peer sent alert ${this.alertName}${this.message ? ` (${this.message})` : ""}`;
+      // Engines word a received alert differently; add only what the alert's name does not say.
+      const extra = this.message && !this.message.startsWith("peer sent alert") ? ` (${this.message})` : "";
+      return `peer sent alert ${this.alertName}${extra}`;
     }
     return `${this.message} (alert ${this.alertName}${this.sent ? " sent" : ""})`;
   }

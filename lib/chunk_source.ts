@@ -15,7 +15,7 @@ export const CANCELLED: unique symbol = Symbol("cancelled");
  * @example
  * ```ts
  * const stdin = new ChunkSource(Deno.stdin.readable);
- * const chunk = await stdin.read(connectionEnded); // Uint8Array, null at EOF, or CANCELLED
+ * const chunk = await stdin.read(connectionEnded.signal); // Uint8Array, null at EOF, or CANCELLED
  * ```
  */
 export class ChunkSource {
@@ -36,23 +36,35 @@ export class ChunkSource {
 
   /**
    * The next chunk, `null` at end of input, or {@link CANCELLED} when
-   * `cancel` settles first — in which case the chunk still on its way is
+   * `signal` aborts first — in which case the chunk still on its way is
    * kept for the next call.
    */
-  async read(cancel?: Promise<unknown>): Promise<Uint8Array | null | typeof CANCELLED> {
+  async read(signal?: AbortSignal): Promise<Uint8Array | null | typeof CANCELLED> {
     if (this.#returned) {
       const chunk = this.#returned;
       this.#returned = undefined;
       return chunk;
     }
     if (this.#eof) return null;
+    if (signal?.aborted) return CANCELLED;
     this.#inflight ??= this.#reader.read();
-    const result = cancel
-      ? await Promise.race([
-        this.#inflight,
-        cancel.then((): typeof CANCELLED => CANCELLED, (): typeof CANCELLED => CANCELLED),
-      ])
-      : await this.#inflight;
+    let result: ReadableStreamReadResult<Uint8Array> | typeof CANCELLED;
+    if (!signal) {
+      result = await this.#inflight;
+    } else {
+      // One listener per read, removed afterwards: a promise derived from a
+      // long-lived one would keep every chunk reachable until it settles.
+      let onAbort = () => {};
+      const aborted = new Promise<typeof CANCELLED>((resolve) => {
+        onAbort = () => resolve(CANCELLED);
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+      try {
+        result = await Promise.race([this.#inflight, aborted]);
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
+    }
     if (result === CANCELLED) return CANCELLED;
     this.#inflight = undefined;
     if (result.done) {

@@ -6,7 +6,9 @@
  */
 
 import { fail } from "./cli.ts";
-import type { EngineFactory } from "./engine.ts";
+import type { EngineFactory, ProtocolVersion } from "./engine.ts";
+import { tls13EngineFactory } from "./tls13/mod.ts";
+import { versionRouter } from "./version_router.ts";
 import { createForgeEngine } from "./forge_engine.ts";
 import type { TraceFlags } from "./report.ts";
 
@@ -15,7 +17,11 @@ export const COMMON_OPTIONS = {
   cert: { type: "string" },
   key: { type: "string" },
   ca: { type: "string" },
-  engine: { type: "string", default: "forge" },
+  engine: { type: "string" },
+  "min-version": { type: "string" },
+  "max-version": { type: "string" },
+  alpn: { type: "string" },
+  keylog: { type: "string" },
   state: { type: "boolean", default: false },
   msg: { type: "boolean", default: false },
   debug: { type: "boolean", default: false },
@@ -27,7 +33,12 @@ export const COMMON_OPTIONS = {
 } as const;
 
 /** Help text for {@link COMMON_OPTIONS}. */
-export const COMMON_HELP = `  --engine NAME            TLS engine: forge (default)
+export const COMMON_HELP = `  --min-version V          lowest protocol version: TLSv1.3 (default), TLSv1.1 or TLSv1
+  --max-version V          highest protocol version: TLSv1.3 (default), TLSv1.1 or TLSv1
+                           (TLS 1.0/1.1 use the legacy forge engine; TLS 1.2 is not offered)
+  --engine NAME            force an engine: tls13 or forge (default: chosen by version)
+  --alpn LIST              ALPN protocols, comma-separated, in preference order
+  --keylog FILE            append TLS secrets to FILE (SSLKEYLOGFILE format) for Wireshark
   --state                  print handshake state changes (SSL-STATE: ...)
   --msg                    print each handshake message and record in and out
   --debug                  hex dump of every encrypted byte on the socket
@@ -37,16 +48,96 @@ export const COMMON_HELP = `  --engine NAME            TLS engine: forge (defaul
   --idle-timeout S         drop a connection idle for longer (default 0: never)
   -h, --help               this help`;
 
+/** TLS 1.3 engine as the programs use it: records are traced by the adapter. */
+const tls13 = tls13EngineFactory({ traceRecords: false });
+
 /** Engines by their `--engine` name. */
 export const ENGINES: Readonly<Record<string, EngineFactory>> = {
+  tls13,
   forge: createForgeEngine,
 };
 
-/** The engine named by `--engine`, or a usage error. */
-export function engineByName(name: string): EngineFactory {
-  const engine = ENGINES[name];
-  if (!engine) fail(`unknown engine '${name}' (choose from: ${Object.keys(ENGINES).join(", ")})`);
-  return engine;
+const VERSIONS: Record<string, number> = { "TLSv1": 1, "TLSv1.1": 2, "TLSv1.2": 3, "TLSv1.3": 4 };
+
+function parseVersion(text: string | undefined, flag: string, fallback: ProtocolVersion): ProtocolVersion {
+  if (text === undefined) return fallback;
+  if (!(text in VERSIONS)) fail(`--${flag} takes TLSv1, TLSv1.1 or TLSv1.3, got '${text}'`);
+  if (text === "TLSv1.2") fail(`TLS 1.2 is not implemented: use TLSv1.3, or TLSv1.1 for legacy peers`);
+  return text as ProtocolVersion;
+}
+
+/**
+ * Picks the engine from `--engine` and the version flags.
+ * - server: TLS 1.3 clients always go to the TLS 1.3 engine; older ones to
+ *   the forge engine only when `--min-version` allows them;
+ * - client: one engine per connection — TLS 1.3, or forge when
+ *   `--max-version` is below TLS 1.3.
+ *
+ * @example
+ * ```ts
+ * const { engine } = chooseEngine("server", { "min-version": "TLSv1" });
+ * ```
+ */
+export function chooseEngine(
+  role: "server" | "client",
+  values: { engine?: string; "min-version"?: string; "max-version"?: string },
+): { engine: EngineFactory; minVersion: ProtocolVersion; maxVersion: ProtocolVersion } {
+  const forced = values.engine;
+  if (forced !== undefined && !(forced in ENGINES)) {
+    fail(`unknown engine '${forced}' (choose from: ${Object.keys(ENGINES).join(", ")})`);
+  }
+  const legacyDefault = forced === "forge";
+  const minVersion = parseVersion(values["min-version"], "min-version", legacyDefault ? "TLSv1" : "TLSv1.3");
+  const maxVersion = parseVersion(values["max-version"], "max-version", legacyDefault ? "TLSv1.1" : "TLSv1.3");
+  if (VERSIONS[minVersion] > VERSIONS[maxVersion]) {
+    fail(`--min-version ${minVersion} is above --max-version ${maxVersion}`);
+  }
+  const legacyAllowed = VERSIONS[minVersion] <= VERSIONS["TLSv1.1"];
+  const modernAllowed = maxVersion === "TLSv1.3";
+  if (forced === "forge" && modernAllowed) fail("the forge engine speaks TLS 1.0 and 1.1 only: --max-version TLSv1.1");
+  if (forced === "tls13" && legacyAllowed) fail("the tls13 engine speaks TLS 1.3 only: --min-version TLSv1.3");
+  if (forced) return { engine: ENGINES[forced], minVersion, maxVersion };
+  if (!modernAllowed) return { engine: createForgeEngine, minVersion, maxVersion };
+  if (role === "client") {
+    if (legacyAllowed) {
+      fail("the client speaks either TLS 1.3 or TLS 1.0-1.1 on a connection, not both: choose with --max-version");
+    }
+    return { engine: tls13, minVersion, maxVersion };
+  }
+  return { engine: versionRouter(tls13, legacyAllowed ? createForgeEngine : undefined), minVersion, maxVersion };
+}
+
+/** ALPN protocol list from `--alpn a,b`. */
+export function parseAlpn(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(",").map((p) => p.trim());
+  if (list.some((p) => p.length === 0 || p.length > 255)) fail(`--alpn takes a comma-separated list, got '${text}'`);
+  return list;
+}
+
+/**
+ * Opens the `--keylog` file (created 0600: it holds secrets) and returns a
+ * line writer for {@link TlsConfig.keyLog}.
+ *
+ * @example
+ * ```ts
+ * const keyLog = await openKeyLog("/tmp/keys.log");
+ * ```
+ */
+export async function openKeyLog(path: string | undefined): Promise<((line: string) => void) | undefined> {
+  if (path === undefined) return undefined;
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      fail(`no permission to write key log ${path} (grant it with --allow-write=${path})`, 1);
+    }
+    fail(`cannot open key log ${path}: ${(e as Error).message}`, 1);
+  }
+  const encoder = new TextEncoder();
+  // Synchronous, so every secret is on disk before the handshake goes on.
+  return (line) => void file.writeSync(encoder.encode(line.endsWith("\n") ? line : `${line}\n`));
 }
 
 /** Seconds from a flag, as milliseconds. */

@@ -102,6 +102,8 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
   const started = performance.now();
   const result: PumpResult = { bytesIn: 0, bytesOut: 0, durationMs: 0, info: undefined };
   const ended = Promise.withResolvers<void>();
+  const endedSignal = new AbortController();
+  ended.promise.then(() => endedSignal.abort());
   const handshook = Promise.withResolvers<void>();
   let failure: PumpError | undefined;
   let finished = false;
@@ -217,7 +219,7 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
     // the peer is only listened to, not hung up on.
     if (finished || opts.input.eof) return;
     while (true) {
-      const chunk = await opts.input.read(ended.promise);
+      const chunk = await opts.input.read(endedSignal.signal);
       if (chunk === CANCELLED) return;
       if (finished) {
         // The connection ended while this chunk was on its way: keep it for the next one.

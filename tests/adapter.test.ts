@@ -5,11 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { createForgeEngine } from "../lib/forge_engine.ts";
+import { createTls13Engine } from "../lib/tls13/mod.ts";
 import type { EngineFactory } from "../lib/engine.ts";
 import { concat, memoryPair, pem, randomBytes, readAll, sha256, shuttle } from "./helpers.ts";
 import type { Ssl } from "../lib/ssl.ts";
 
-export const ENGINES: [string, EngineFactory][] = [["forge", createForgeEngine]];
+export const ENGINES: [string, EngineFactory][] = [["tls13", createTls13Engine], ["forge", createForgeEngine]];
 
 /** Sends `data` from one Ssl to the other in `size` pieces and returns what arrived. */
 function transfer(from: Ssl, to: Ssl, data: Uint8Array, size = 16384): Uint8Array {

@@ -4,7 +4,7 @@
  * stdin shared by clients that come and go.
  */
 import assert from "node:assert/strict";
-import { createForgeEngine } from "../lib/forge_engine.ts";
+import { createTls13Engine } from "../lib/tls13/mod.ts";
 import {
   clientArgs,
   DENO,
@@ -33,7 +33,7 @@ Deno.test("a client that vanishes without close_notify is reported as truncated,
   const port = freePort();
   const server = await startServer(port);
   try {
-    const { ssl, flush, conn } = await tlsClient(createForgeEngine, port);
+    const { ssl, flush, conn } = await tlsClient(createTls13Engine, port);
     ssl.write(new TextEncoder().encode("partial\n"));
     await flush();
     await until(() => dec.decode(server.stdout) === "partial\n", "the partial data");
@@ -114,7 +114,7 @@ Deno.test("a client that stops reading holds the server back: memory stays bound
   const port = freePort();
   const server = await startServer(port);
   try {
-    const { conn } = await tlsClient(createForgeEngine, port);
+    const { conn } = await tlsClient(createTls13Engine, port);
     let written = 0;
     const chunk = new Uint8Array(1 << 20);
     const writer = (async () => {
@@ -152,7 +152,7 @@ Deno.test("server stdin shared by clients that come and go: every byte once, in 
 
     // B: reads some, then drops the connection without close_notify.
     await server.write(lines(100, 200));
-    const b = await tlsClient(createForgeEngine, port);
+    const b = await tlsClient(createTls13Engine, port);
     let bText = "";
     while (!bText.includes("line 150\n")) {
       assert.ok(await b.pull(), "server closed B early");

@@ -65,3 +65,20 @@ Deno.test("gen-certs rejects a bad --days in one line", async () => {
   assert.equal((await p.child.status).code, 2);
   assert.match(p.stderr.trim(), /^gen_certs: --days must be a whole number/);
 });
+
+Deno.test("gen-certs --key-type ecdsa writes P-256 certificates that OpenSSL accepts", async () => {
+  const dir = await Deno.makeTempDir();
+  const p = await genCerts(dir, "--key-type", "ecdsa");
+  assert.equal((await p.child.status).code, 0, p.stderr);
+  const text = await new Deno.Command("openssl", {
+    args: ["x509", "-in", `${dir}/server.crt`, "-noout", "-text"],
+    stdout: "piped",
+  }).output();
+  assert.match(new TextDecoder().decode(text.stdout), /id-ecPublicKey[\s\S]*ecdsa-with-SHA256/);
+  const check = await new Deno.Command("openssl", {
+    args: ["verify", "-CAfile", `${dir}/ca.crt`, "-purpose", "sslserver", `${dir}/server.crt`],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  assert.equal(check.success, true);
+});

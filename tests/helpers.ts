@@ -143,8 +143,14 @@ export class Proc {
   }
 
   async #collectStdout(): Promise<void> {
-    for await (const c of this.child.stdout) this.#stdout.push(c);
+    for await (const c of this.child.stdout) {
+      this.#stdout.push(c);
+      this.stdoutLength += c.length;
+    }
   }
+
+  /** How many bytes the process wrote to stdout so far (cheap, unlike {@link stdout}). */
+  stdoutLength = 0;
 
   async #collectStderr(): Promise<void> {
     const dec = new TextDecoder();

@@ -1,5 +1,5 @@
 /**
- * Interop with this machine's OpenSSL 3 command-line tools. The forge
+ * The forge engine (`--engine forge`) with this machine's OpenSSL 3 command-line tools. The forge
  * engine speaks TLS 1.0/1.1 with RSA key exchange and without the
  * renegotiation_info extension, so OpenSSL 3 needs these flags (the README
  * lists them):
@@ -14,7 +14,7 @@ const dec = new TextDecoder();
 Deno.test("forge: openssl s_client (legacy flags) chats both ways with server.ts", async () => {
   const port = freePort();
   const dir = await testCerts();
-  const server = await startServer(port);
+  const server = await startServer(port, "--engine", "forge");
   const sClient = new Proc("openssl", [
     "s_client",
     "-connect",
@@ -70,7 +70,7 @@ Deno.test("forge: client.ts chats both ways with openssl s_server (legacy cipher
         return true;
       }
     }, "s_server to listen");
-    client = new Proc(DENO, await clientArgs(port));
+    client = new Proc(DENO, await clientArgs(port, "--engine", "forge"));
     await client.waitFor(/handshake complete: TLSv1\.1/);
     await client.write("from client.ts\n");
     await sServer.write("from s_server\n");

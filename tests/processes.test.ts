@@ -72,9 +72,9 @@ Deno.test("a client that connects while another is live waits and is served next
   const port = freePort();
   const server = await startServer(port);
   const a = await startClient(port);
-  const b = await startClient(port);
+  await a.waitFor(/handshake complete/);
+  const b = await startClient(port); // started only now, so it is second in line
   try {
-    await a.waitFor(/handshake complete/);
     await b.waitFor(/connected to/);
     await b.write("from b\n"); // queued: b's handshake has not happened yet
     await new Promise((r) => setTimeout(r, 300));

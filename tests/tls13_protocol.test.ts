@@ -33,7 +33,7 @@ async function pairWithClientKeys() {
   const pair = await connect({ keyLog: (l) => log.push(l) });
   const secret = log.find((l) => l.startsWith("CLIENT_TRAFFIC_SECRET_0"))!.split(" ")[2];
   const p = new NodeCryptoProvider();
-  const suite = CIPHER_SUITES[0];
+  const suite = CIPHER_SUITES.find((s) => s.name === pair.client.engine.info!.cipher)!;
   const k = trafficKeys(p, suite, fromHex(secret));
   const prot = new RecordProtection(p.aead(suite.aead, k.key), k.iv);
   /** A protected record whose inner plaintext is exactly `inner` (content, type, padding). */

@@ -124,3 +124,16 @@ Deno.test("keyMatchesCertificate tells a matching key from another one", () => {
   assert.equal(keyMatchesCertificate(good.keyPem, good.certPem), true);
   assert.equal(keyMatchesCertificate(ca.keyPem, good.certPem), false);
 });
+
+Deno.test("ECDSA certificates verify, under an ECDSA CA and under an RSA CA", () => {
+  const ecCa = issueCertificate({ commonName: "EC CA", keyType: "ecdsa", isCA: true, keyUsage: ["keyCertSign"] });
+  for (const issuer of [ecCa, ca]) {
+    const leaf = issueCertificate({ ...leafSpec, keyType: "ecdsa", issuer });
+    verifyChain(pemToDer(leaf.certPem), {
+      trustAnchors: pemToDer(issuer.certPem),
+      hostname: "localhost",
+      purpose: "server",
+    });
+    assert.equal(keyMatchesCertificate(leaf.keyPem, leaf.certPem), true);
+  }
+});

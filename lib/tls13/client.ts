@@ -378,7 +378,6 @@ export class ClientHandshake implements RoleHandshake {
       signatureScheme: this.#peerScheme !== undefined ? SIGNATURE_SCHEME_NAMES[this.#peerScheme] : undefined,
       peerCertificates: this.#peerCerts,
       alpn: this.#alpn,
-      serverName: this.#ctx.config.serverName,
     });
   }
 

@@ -54,6 +54,9 @@ export interface Tls13Engine extends TlsEngine {
   keyUpdate(requestPeer: boolean): void;
 }
 
+/** Empty records or user_canceled warnings tolerated in a row. */
+const MAX_IDLE_RECORDS = 64;
+
 const CCS_RECORD = new Uint8Array([ContentType.change_cipher_spec, 3, 3, 0, 1, 1]);
 
 let defaultProvider: CryptoProvider | undefined;
@@ -89,6 +92,7 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
   #ccsReceived = false;
   #handshakeDone = false;
   #peerClosed = false;
+  #idleRecords = 0;
   #writeClosed = false;
   #info: ConnectionInfo | undefined;
   #error: TlsError | undefined;
@@ -142,7 +146,7 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     if (this.#error) throw this.#error;
     if (!this.#handshakeDone) throw new TlsError(Alert.internal_error, "send() before the handshake completed");
     if (this.#writeClosed) throw new TlsError(Alert.internal_error, "send() after close()");
-    if (bytes.length === 0) return;
+    if (bytes.length === 0 && !this.options.sendEmptyRecords) return;
     this.#guard(() => {
       this.#emitRecordTrace("out", ContentType.application_data, bytes.length);
       this.#out.push(this.#writer.seal(ContentType.application_data, bytes));
@@ -346,10 +350,20 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
         if (!this.#handshakeDone) {
           throw new TlsError(Alert.unexpected_message, "application data before the handshake completed");
         }
-        if (rec.fragment.length) this.#sink.plaintext(rec.fragment);
+        if (rec.fragment.length) {
+          this.#idleRecords = 0;
+          this.#sink.plaintext(rec.fragment);
+        } else this.#countIdleRecord("empty records");
         return;
       default:
         throw new TlsError(Alert.unexpected_message, `unexpected inner content type ${rec.type}`);
+    }
+  }
+
+  /** Records that cost work and carry nothing; a long run of them is a denial-of-service attempt. */
+  #countIdleRecord(what: string): void {
+    if (++this.#idleRecords > MAX_IDLE_RECORDS) {
+      throw new TlsError(Alert.unexpected_message, `more than ${MAX_IDLE_RECORDS} ${what} in a row`);
     }
   }
 
@@ -373,7 +387,7 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
       this.state("received close_notify");
       return;
     }
-    if (code === Alert.user_canceled) return; // a warning; close_notify follows
+    if (code === Alert.user_canceled) return this.#countIdleRecord("user_canceled alerts"); // close_notify follows
     throw new TlsError(code, `peer sent alert ${alertName(code)}`, { received: true });
   }
 

@@ -1,0 +1,129 @@
+/**
+ * The shape of a benchmark's results, as printed and as written to
+ * bench/results/latest.json.
+ *
+ * @module
+ */
+
+import type { BenchConfig } from "./config.ts";
+
+/** Where and with what the benchmark ran. */
+export interface MachineInfo {
+  /** `uname -m`. */
+  arch: string;
+  cores: number;
+  cpuModel?: string;
+  /** 1, 5 and 15 minute load averages when the run started. */
+  loadAverage?: number[];
+  /** ISO 8601. */
+  date: string;
+  deno: string;
+  v8: string;
+  typescript: string;
+  /** `openssl version`, or undefined when openssl is missing. */
+  openssl?: string;
+}
+
+/** Section 1: one engine and cipher suite, in memory. */
+export interface EngineResult {
+  engine: string;
+  /** The suite both ends agreed on. */
+  suite: string;
+  /** True when the benchmark forced the suite; false when it is the engine's own choice. */
+  restricted: boolean;
+  protocol: string;
+  handshakesPerSecond: number;
+  handshakes: number;
+  clientToServerMBps: number;
+  serverToClientMBps: number;
+  /** Both directions, counting only the time in the sender's `write`. */
+  encryptMBps: number;
+  /** Both directions, counting only the time in the receiver's `read`. */
+  decryptMBps: number;
+}
+
+/** One end-to-end transfer. */
+export interface TransferRun {
+  /** From the first to the last byte at the server's stdout. */
+  mbps: number;
+  /** From starting the client to the last byte, including start-up and handshake. */
+  wallSeconds: number;
+  serverPeakKiB?: number;
+  clientPeakKiB?: number;
+  /** CPU seconds (user + system) of each process over its life, start-up included. */
+  serverCpuSeconds?: number;
+  clientCpuSeconds?: number;
+}
+
+/** Section 2: one client/server pair, repeated. */
+export interface TransferResult {
+  /** `project:<engine>`, `openssl`, `native` or `plain`. */
+  id: string;
+  label: string;
+  cipher: string;
+  payloadMib: number;
+  /** The payload was reduced for a slow engine. */
+  capped: boolean;
+  runs: TransferRun[];
+  medianMBps: number;
+  ratioToOpenssl?: number;
+}
+
+/** Section 3: a connect/handshake/close loop. */
+export interface ConnectionResult {
+  client: string;
+  server: string;
+  cipher: string;
+  connections: number;
+  failures: number;
+  seconds: number;
+  connectionsPerSecond: number;
+  /** Against the same client's rate with openssl s_server. */
+  ratioToOpenssl?: number;
+}
+
+/** Resident memory of one process during a transfer, KiB. */
+export interface RssTrace {
+  peakKiB?: number;
+  /** VmRSS when 10% and 90% of the payload had arrived. */
+  at10KiB?: number;
+  at90KiB?: number;
+}
+
+/** The state of a transfer when some of it had arrived. */
+export interface TransferSample {
+  deliveredMib: number;
+  /** Written into the client's stdin and not yet out of the server's stdout. */
+  inFlightMib: number;
+  serverRssKiB?: number;
+  clientRssKiB?: number;
+}
+
+/** Section 4: a transfer into a slowly read stdout. */
+export interface MemoryResult {
+  label: string;
+  payloadMib: number;
+  capped: boolean;
+  /** The rate the server's stdout was read at. */
+  paceMBps: number;
+  achievedMBps: number;
+  server: RssTrace;
+  client: RssTrace;
+  /** The most bytes in flight at any sample: bounded when backpressure holds. */
+  maxInFlightMib: number;
+  /** At every tenth of the payload. */
+  samples: TransferSample[];
+}
+
+/** Everything one run measured. */
+export interface BenchResults {
+  machine: MachineInfo;
+  config: BenchConfig;
+  engines: EngineResult[];
+  transfers: TransferResult[];
+  connections: ConnectionResult[];
+  memory: MemoryResult[];
+  /** Things the reader should know: skipped parts, caps, caveats. */
+  notes: string[];
+  elapsedSeconds: number;
+}
