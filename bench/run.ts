@@ -358,7 +358,7 @@ async function notes(machine: MachineInfo): Promise<string[]> {
   out.push(
     "Section 1: encrypt and decrypt MB/s split the bulk time between the sender's write and the receiver's read.",
     'Section 3: one connection at a time from this process, with TCP_NODELAY except on the "Nagle on" rows ' +
-      "(Deno's default, as client.ts connects); connections/s of s_time is its count over the wall time measured here.",
+      "(Deno's default; client.ts and server.ts set TCP_NODELAY); connections/s of s_time is its count over the wall time measured here.",
     `Section 4: the read pace is ${MEMORY_PACE_MBPS} MB/s or half the pair's end-to-end median, whichever is lower, so data backs up. ` +
       "Max in flight (written to the client, not yet out of the server) stays at a few MiB while backpressure holds; " +
       "RSS that grows while in flight stays flat is memory a process keeps, not data queued.",

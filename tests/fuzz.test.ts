@@ -112,8 +112,11 @@ function record(engine: EngineFactory, client: TlsConfig, server: TlsConfig): Fl
   return { clientHello, serverFlight, clientFinish };
 }
 
-/** Feeds input to a fresh engine in random-sized pieces; anything but a TlsError fails the test. */
-function feed(make: () => TlsEngine, prelude: (e: TlsEngine) => void, input: Uint8Array, rnd: () => number): void {
+/**
+ * Feeds input to a fresh engine in random-sized pieces; anything but a
+ * TlsError fails the test. Returns the alert's name, or how far it got.
+ */
+function feed(make: () => TlsEngine, prelude: (e: TlsEngine) => void, input: Uint8Array, rnd: () => number): string {
   const engine = make();
   try {
     prelude(engine);
@@ -124,7 +127,9 @@ function feed(make: () => TlsEngine, prelude: (e: TlsEngine) => void, input: Uin
     }
   } catch (e) {
     if (!(e instanceof TlsError)) throw e;
+    return e.alertName;
   }
+  return engine.handshakeDone ? "handshake done" : "waiting for more";
 }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -176,17 +181,22 @@ for (const [name, engine] of [["tls13", createTls13Engine], ["forge", createForg
       ],
     ];
     for (const [label, make, base] of targets) {
+      const outcomes = new Map<string, number>();
       for (let i = 0; i < CASES; i++) {
         const input = i % 10 === 9 ? randomBytes(Math.floor(rnd() * 2048), rnd) : mutate(base, rnd);
         const began = performance.now();
         try {
-          feed(make, start, input, rnd);
+          const outcome = feed(make, start, input, rnd);
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
         } catch (e) {
           failures.push(`${label} case ${i}: ${e instanceof Error ? e.stack : e}\n  input ${hex(input)}`);
         }
         const ms = performance.now() - began;
         if (ms > 2000) failures.push(`${label} case ${i}: took ${ms.toFixed(0)} ms\n  input ${hex(input)}`);
       }
+      // Where the cases ended: shows the mutations reach past the first parser.
+      const summary = [...outcomes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ");
+      console.log(`${name} ${label}: ${summary}`);
     }
     assert.deepEqual(failures, [], `seed ${SEED}: ${failures.length} failing cases`);
   });

@@ -127,7 +127,7 @@ export class Proc {
   constructor(
     cmd: string,
     args: string[],
-    opts: { cwd?: string; stdin?: "piped" | "null"; closeStdout?: boolean } = {},
+    opts: { cwd?: string; stdin?: "piped" | "null"; closeStdout?: boolean; hashStdout?: boolean } = {},
   ) {
     this.child = new Deno.Command(cmd, {
       args,
@@ -137,6 +137,7 @@ export class Proc {
       stderr: "piped",
     }).spawn();
     if ((opts.stdin ?? "piped") === "piped") this.#stdin = this.child.stdin.getWriter();
+    if (opts.hashStdout) this.#hash = createHash("sha256");
     // closeStdout: the reading end goes away at once, so the process's writes fail (EPIPE).
     const stdout = opts.closeStdout ? this.child.stdout.cancel() : this.#collectStdout();
     this.#done = Promise.all([stdout, this.#collectStderr()]);
@@ -144,9 +145,18 @@ export class Proc {
 
   async #collectStdout(): Promise<void> {
     for await (const c of this.child.stdout) {
-      this.#stdout.push(c);
+      if (this.#hash) this.#hash.update(c);
+      else this.#stdout.push(c);
       this.stdoutLength += c.length;
     }
+  }
+
+  /** hashStdout: stdout is only hashed, not kept (for payloads of a GiB). */
+  #hash: ReturnType<typeof createHash> | undefined;
+
+  /** SHA-256 (hex) of everything on stdout, when started with hashStdout. */
+  stdoutSha256(): string {
+    return this.#hash!.copy().digest("hex");
   }
 
   /** How many bytes the process wrote to stdout so far (cheap, unlike {@link stdout}). */

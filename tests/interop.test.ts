@@ -364,7 +364,7 @@ Deno.test("KeyUpdate: s_client's K and k commands mid-transfer, data keeps flowi
   }
 });
 
-Deno.test("negative: wrong CA, wrong host name and an expired certificate are refused, the server keeps serving", async () => {
+Deno.test("negative: unknown CA, wrong host name, expired, not yet valid, CA as leaf, wrong key usage: refused, saying which", async () => {
   const dir = await testCerts();
   const pki = await testPki();
   const port = freePort();
@@ -390,46 +390,80 @@ Deno.test("negative: wrong CA, wrong host name and an expired certificate are re
       assert.equal((await client.exit()).code, 1, client.stderr);
       assert.match(client.stderr, why);
     }
-    // An expired server certificate under a CA of its own.
-    const expiredCa = issueCertificate({ commonName: "Expiry CA", isCA: true, keyUsage: ["keyCertSign"] });
-    const expired = issueCertificate({
+    // Bad server certificates under a CA of their own: each refused by client.ts with a message that says why.
+    const badCa = issueCertificate({ commonName: "Bad Certs CA", isCA: true, keyUsage: ["keyCertSign"] });
+    const leaf = {
       commonName: "localhost",
-      issuer: expiredCa,
-      notBefore: new Date(Date.now() - 10 * 86400_000),
-      notAfter: new Date(Date.now() - 86400_000),
+      issuer: badCa,
       dnsNames: ["localhost"],
       ipAddresses: ["127.0.0.1"],
-    });
+      keyUsage: ["digitalSignature", "keyEncipherment"],
+      extKeyUsage: ["serverAuth" as const],
+    };
+    const day = 86400_000;
+    const bad: [string, ReturnType<typeof issueCertificate>, RegExp, RegExp][] = [
+      [
+        "expired",
+        issueCertificate({ ...leaf, notBefore: new Date(Date.now() - 10 * day), notAfter: new Date(Date.now() - day) }),
+        /certificate has expired/,
+        /certificate_expired/,
+      ],
+      [
+        "not yet valid",
+        issueCertificate({ ...leaf, notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 9 * day) }),
+        /certificate is not yet valid/,
+        /bad_certificate/,
+      ],
+      [
+        "CA as leaf",
+        issueCertificate({ ...leaf, isCA: true }),
+        /is a CA certificate, not an end-entity/,
+        /bad_certificate/,
+      ],
+      [
+        "wrong key usage",
+        issueCertificate({ ...leaf, extKeyUsage: ["clientAuth"] }),
+        /extended key usage does not include serverAuth/,
+        /unsupported_certificate/,
+      ],
+    ];
     const tmp = await Deno.makeTempDir();
-    await Deno.writeTextFile(`${tmp}/expired.crt`, expired.certPem);
-    await Deno.writeTextFile(`${tmp}/expired.key`, expired.keyPem);
-    await Deno.writeTextFile(`${tmp}/ca.crt`, expiredCa.certPem);
-    const port2 = freePort();
-    const expiredServer = new Proc(DENO, [
-      ...(await serverArgs(port2)).map((a) => a.replace(/--allow-read=.*/, "--allow-read")),
-      "--cert",
-      `${tmp}/expired.crt`,
-      "--key",
-      `${tmp}/expired.key`,
-    ]);
-    try {
-      await expiredServer.waitFor(/waiting for next connection/);
-      const client = new Proc(DENO, [
+    await Deno.writeTextFile(`${tmp}/ca.crt`, badCa.certPem);
+    for (const [name, cert, clientSays, serverSays] of bad) {
+      await Deno.writeTextFile(`${tmp}/leaf.crt`, cert.certPem);
+      await Deno.writeTextFile(`${tmp}/leaf.key`, cert.keyPem);
+      const port2 = freePort();
+      const badServer = new Proc(DENO, [
         "run",
         "--allow-net",
         "--allow-read",
-        "client.ts",
-        "127.0.0.1",
+        "server.ts",
         String(port2),
-        "--ca",
-        `${tmp}/ca.crt`,
+        "--cert",
+        `${tmp}/leaf.crt`,
+        "--key",
+        `${tmp}/leaf.key`,
       ]);
-      await client.closeStdin();
-      assert.equal((await client.exit()).code, 1);
-      assert.match(client.stderr, /certificate has expired/);
-      await expiredServer.waitFor(/ended: peer sent alert certificate_expired/);
-    } finally {
-      await expiredServer.stop();
+      try {
+        await badServer.waitFor(/waiting for next connection/);
+        const client = new Proc(DENO, [
+          "run",
+          "--allow-net",
+          "--allow-read",
+          "client.ts",
+          "127.0.0.1",
+          String(port2),
+          "--ca",
+          `${tmp}/ca.crt`,
+        ]);
+        await client.closeStdin();
+        assert.equal((await client.exit()).code, 1, `${name}: ${client.stderr}`);
+        assert.match(client.stderr, clientSays, name);
+        await badServer.waitFor(/ended: peer sent alert/);
+        assert.match(badServer.stderr, serverSays, name);
+      } finally {
+        await badServer.stop();
+      }
     }
     await server.waitFor(/ended: /);
     const good = new Proc(DENO, await clientArgs(port, "--quiet"));
@@ -544,25 +578,109 @@ Deno.test("negative: a flipped bit in a record gives bad_record_mac and a clean 
   }
 });
 
-Deno.test("256 MiB both ways through the pump, hash-checked", async () => {
+Deno.test("1 GiB both ways at once through the pump, hash-checked", async () => {
   const port = freePort();
-  const server = await startServer(port);
-  const client = new Proc(DENO, await clientArgs(port, "--quiet"));
+  const server = new Proc(DENO, await serverArgs(port), { hashStdout: true });
+  await server.waitFor(/waiting for next connection/);
+  const client = new Proc(DENO, await clientArgs(port), { hashStdout: true });
   try {
-    const size = 256 << 20;
+    const size = 1 << 30;
     const block = randomBytes(4 << 20);
+    const expected = sha256(...Array.from({ length: size / block.length }, () => block));
     const feed = async (proc: Proc) => {
       for (let off = 0; off < size; off += block.length) await proc.write(block);
     };
-    const expected = sha256(...Array.from({ length: size / block.length }, () => block));
+    const began = performance.now();
     await Promise.all([feed(client), feed(server)]);
-    await until(() => client.stdoutLength >= size && server.stdoutLength >= size, "256 MiB each way", 300000);
-    assert.equal(sha256(server.stdout), expected);
-    assert.equal(sha256(client.stdout), expected);
+    await until(() => client.stdoutLength >= size && server.stdoutLength >= size, "1 GiB each way", 600000);
+    const seconds = (performance.now() - began) / 1000;
+    console.log(`1 GiB each way, both at once: ${seconds.toFixed(1)} s, ${(2 * size / 1e6 / seconds).toFixed(1)} MB/s`);
+    assert.equal(server.stdoutSha256(), expected, "client → server");
+    assert.equal(client.stdoutSha256(), expected, "server → client");
     await client.closeStdin();
     assert.equal((await client.exit()).code, 0, client.stderr);
+    await server.waitFor(/client closed the connection: 1073741824 bytes in, 1073741824 bytes out/);
   } finally {
     await client.stop();
+    await server.stop();
+  }
+});
+
+Deno.test("--keylog writes the TLS 1.3 secrets in SSLKEYLOGFILE format, mode 0600", async () => {
+  const dir = await Deno.makeTempDir();
+  const port = freePort();
+  const server = new Proc(
+    DENO,
+    [...(await serverArgs(port)), "--keylog", `${dir}/keys.log`].map((a) =>
+      a.startsWith("--allow-read=") ? `${a},${dir}` : a
+    ).flatMap((a) => (a === "--allow-net" ? [a, `--allow-write=${dir}`] : [a])),
+  );
+  try {
+    await server.waitFor(/waiting for next connection/);
+    const client = new Proc(DENO, await clientArgs(port, "--quiet"));
+    await client.write("secret\n");
+    await client.closeStdin();
+    assert.equal((await client.exit()).code, 0, client.stderr);
+    await server.waitFor(/client closed the connection/);
+    const log = await Deno.readTextFile(`${dir}/keys.log`);
+    const labels = log.trim().split("\n").map((l) => l.split(" ")[0]).sort();
+    assert.deepEqual(labels, [
+      "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+      "CLIENT_TRAFFIC_SECRET_0",
+      "EXPORTER_SECRET",
+      "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+      "SERVER_TRAFFIC_SECRET_0",
+    ]);
+    for (const line of log.trim().split("\n")) assert.match(line, /^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64,96}$/);
+    assert.equal((await Deno.stat(`${dir}/keys.log`)).mode! & 0o777, 0o600);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("ALPN: client.ts --alpn agrees with openssl s_server -alpn", async () => {
+  const dir = await testCerts();
+  const port = freePort();
+  const sServer = new Proc("openssl", [
+    "s_server",
+    "-accept",
+    String(port),
+    "-cert",
+    `${dir}/server.crt`,
+    "-key",
+    `${dir}/server.key`,
+    "-alpn",
+    "h2,http/1.1",
+    "-naccept",
+    "1",
+    "-quiet",
+  ]);
+  let client: Proc | undefined;
+  try {
+    await until(listening(port), "s_server to listen");
+    client = new Proc(DENO, await clientArgs(port, "--alpn", "x-none,http/1.1"));
+    await client.waitFor(/handshake complete: .*ALPN http\/1\.1/);
+    await client.closeStdin();
+    await client.exit();
+  } finally {
+    await client?.stop();
+    await sServer.stop();
+  }
+});
+
+Deno.test("--idle-timeout drops a silent connection and the next client is served", async () => {
+  const port = freePort();
+  const server = await startServer(port, "--idle-timeout", "1");
+  try {
+    const silent = new Proc(DENO, await clientArgs(port));
+    await server.waitFor(/ended: idle for more than 1 s/, 10000);
+    await silent.exit();
+    const client = new Proc(DENO, await clientArgs(port, "--quiet"));
+    await client.write("awake\n");
+    await client.closeStdin();
+    assert.equal((await client.exit()).code, 0, client.stderr);
+    await until(() => dec.decode(server.stdout) === "awake\n", "data after the idle drop");
+  } finally {
     await server.stop();
   }
 });
