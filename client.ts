@@ -14,6 +14,7 @@ import { ChunkSource } from "./lib/chunk_source.ts";
 import { pump, writeAll } from "./lib/pump.ts";
 import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/cli.ts";
 import {
+  checkKeyPair,
   chooseEngine,
   COMMON_HELP,
   COMMON_OPTIONS,
@@ -111,6 +112,9 @@ async function parseClientArgs(args: string[]): Promise<ClientOptions | undefine
   if (host === "") fail("host must not be empty");
   const port = parsePort(positionals[1] ?? "55555");
   if ((values.cert === undefined) !== (values.key === undefined)) fail("--cert and --key go together");
+  const certificateChain = values.cert ? await readPemFile(values.cert, "certificate") : undefined;
+  const privateKey = values.key ? await readPemFile(values.key, "private key") : undefined;
+  if (certificateChain && privateKey) checkKeyPair(privateKey, certificateChain, values.key!, values.cert!);
   const insecure = values.insecure!;
   if (insecure) info("WARNING: --insecure: the server's certificate is NOT verified");
   const { engine, minVersion, maxVersion } = chooseEngine("client", values);
@@ -129,8 +133,8 @@ async function parseClientArgs(args: string[]): Promise<ClientOptions | undefine
       serverName: values.servername ?? host,
       verifyPeer: !insecure,
       caCertificates: insecure ? [] : [await readPemFile(values.ca ?? "certs/ca.crt", "CA certificate")],
-      certificateChain: values.cert ? await readPemFile(values.cert, "certificate") : undefined,
-      privateKey: values.key ? await readPemFile(values.key, "private key") : undefined,
+      certificateChain,
+      privateKey,
     },
     trace: traceFlags(values),
     quiet: values.quiet!,

@@ -15,6 +15,7 @@ import { ChunkSource } from "./lib/chunk_source.ts";
 import { pump, PumpError, writeAll } from "./lib/pump.ts";
 import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/cli.ts";
 import {
+  checkKeyPair,
   chooseEngine,
   COMMON_HELP,
   COMMON_OPTIONS,
@@ -25,7 +26,6 @@ import {
   traceFlags,
 } from "./lib/options.ts";
 import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/report.ts";
-import { keyMatchesCertificate } from "./lib/x509.ts";
 import type { EngineFactory, TlsConfig } from "./lib/engine.ts";
 
 const USAGE = `usage: deno task server [port] [options]
@@ -47,13 +47,14 @@ async function main(): Promise<number> {
   if (!opts) return 0;
   const listener = listen(opts.host, opts.port);
   const interrupt = new Interrupt(); // SIGINT/SIGTERM: close_notify to the client, then exit
+  const interrupted = interrupt.promise.then(() => undefined);
   const stdin = new ChunkSource(Deno.stdin.readable); // read only while a client is connected
   const stdout = (bytes: Uint8Array) => writeAll(Deno.stdout, bytes);
 
   while (true) {
     if (!opts.quiet) info(`waiting for next connection on port ${opts.port}`);
     // Later clients wait in the listen backlog.
-    const conn = await Promise.race([listener.accept(), interrupt.promise.then(() => undefined)]);
+    const conn = await Promise.race([accept(listener), interrupted]);
     if (!conn) break;
     (conn as Deno.TcpConn).setNoDelay(true); // handshake flights and close_notify must not wait for ACKs
     const peer = conn.remoteAddr as Deno.NetAddr;
@@ -155,14 +156,16 @@ async function parseServerArgs(args: string[]): Promise<ServerOptions | undefine
   };
 }
 
-function checkKeyPair(key: string, cert: string, keyFile: string, certFile: string): void {
-  let matches: boolean;
-  try {
-    matches = keyMatchesCertificate(key, cert);
-  } catch {
-    fail(`${keyFile} or ${certFile} could not be parsed as a private key and certificate`, 1);
+/** The next connection; a failed accept (e.g. out of file descriptors) is reported and retried. */
+async function accept(listener: Deno.Listener): Promise<Deno.Conn> {
+  while (true) {
+    try {
+      return await listener.accept();
+    } catch (e) {
+      info(`accept failed: ${errorText(e)}; retrying in 1 s`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
-  if (!matches) fail(`private key ${keyFile} does not match certificate ${certFile}`, 1);
 }
 
 function listen(hostname: string, port: number): Deno.Listener {

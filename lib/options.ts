@@ -9,6 +9,7 @@ import { fail } from "./cli.ts";
 import type { EngineFactory, ProtocolVersion } from "./engine.ts";
 import { tls13EngineFactory } from "./tls13/mod.ts";
 import { versionRouter } from "./version_router.ts";
+import { keyMatchesCertificate } from "./x509.ts";
 import { createForgeEngine } from "./forge_engine.ts";
 import type { TraceFlags } from "./report.ts";
 
@@ -135,6 +136,20 @@ export async function openKeyLog(path: string | undefined): Promise<((line: stri
     }
     fail(`cannot open key log ${path}: ${(e as Error).message}`, 1);
   }
+  // The mode above applies only to a file we create: an existing one must be
+  // a plain file that nobody else can read, or secrets would leak into it.
+  const info = await file.stat();
+  if (!info.isFile) {
+    file.close();
+    fail(`key log ${path} is not a regular file`, 1);
+  }
+  if ((info.mode ?? 0) & 0o077) {
+    file.close();
+    fail(
+      `key log ${path} is readable by others (mode ${((info.mode ?? 0) & 0o777).toString(8)}); chmod 600 it first`,
+      1,
+    );
+  }
   const encoder = new TextEncoder();
   // Synchronous, so every secret is on disk before the handshake goes on.
   return (line) => void file.writeSync(encoder.encode(line.endsWith("\n") ? line : `${line}\n`));
@@ -181,4 +196,23 @@ export async function readPemFile(path: string, what: string): Promise<string> {
   }
   if (!text.includes("-----BEGIN ")) fail(`${what} file ${path} is not in PEM format`, 1);
   return text;
+}
+
+/**
+ * Checks that a private key belongs to the certificate it goes with, like
+ * OpenSSL's SSL_CTX_check_private_key; one line and exit status 1 if not.
+ *
+ * @example
+ * ```ts
+ * checkKeyPair(keyPem, certPem, "certs/server.key", "certs/server.crt");
+ * ```
+ */
+export function checkKeyPair(key: string, cert: string, keyFile: string, certFile: string): void {
+  let matches: boolean;
+  try {
+    matches = keyMatchesCertificate(key, cert);
+  } catch {
+    fail(`${keyFile} or ${certFile} could not be parsed as a private key and certificate`, 1);
+  }
+  if (!matches) fail(`private key ${keyFile} does not match certificate ${certFile}`, 1);
 }

@@ -20,6 +20,11 @@ export interface TraceFlags {
   showcerts?: boolean;
 }
 
+/** Peer-chosen text (SNI, ALPN) with control characters escaped, so it cannot forge log lines. */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 const hex2 = (n: number) => n.toString(16).padStart(2, "0");
 const hex4 = (n: number) => n.toString(16).padStart(4, "0");
 
@@ -80,8 +85,8 @@ export function describeSession(info: ConnectionInfo): string {
   const parts = [`${info.protocol}`, `cipher ${info.cipher}`];
   if (info.group) parts.push(`group ${info.group}`);
   if (info.signatureScheme) parts.push(`peer signature ${info.signatureScheme}`);
-  if (info.alpn) parts.push(`ALPN ${info.alpn}`);
-  if (info.serverName) parts.push(`SNI ${info.serverName}`);
+  if (info.alpn) parts.push(`ALPN ${printable(info.alpn)}`);
+  if (info.serverName) parts.push(`SNI ${printable(info.serverName)}`);
   if (info.peerCertificates.length > 0) {
     const subject = describeCertificate(info.peerCertificates[0]).split("\n")[0];
     parts.push(`peer ${subject}`);

@@ -192,6 +192,20 @@ function isIpLiteral(host: string): boolean {
   return /^[0-9.]+$/.test(host) || host.includes(":");
 }
 
+/**
+ * Host name or IP against the subjectAltName. The subject's CN is not
+ * consulted (RFC 6125 §6.4.4; browsers and rustls do the same).
+ */
+function matchesHost(x509: X509Certificate, host: string): boolean {
+  try {
+    if (isIpLiteral(host)) return x509.checkIP(host) !== undefined;
+    // checkHost falls back to the CN when there is no DNS name in the SAN: refuse that case first.
+    return /(^|, )DNS:/.test(x509.subjectAltName ?? "") && x509.checkHost(host) !== undefined;
+  } catch {
+    return false; // e.g. "127.1": not an address the certificate can name
+  }
+}
+
 function checkLeaf(leaf: Parsed, opts: VerifyOptions): void {
   const subject = leaf.x509.subject.replace(/\n/g, ", ");
   if (leaf.ext.isCA) {
@@ -222,7 +236,7 @@ function checkLeaf(leaf: Parsed, opts: VerifyOptions): void {
   }
   if (opts.hostname !== undefined) {
     const host = opts.hostname.replace(/^\[|\]$/g, "");
-    const ok = isIpLiteral(host) ? leaf.x509.checkIP(host) !== undefined : leaf.x509.checkHost(host) !== undefined;
+    const ok = matchesHost(leaf.x509, host);
     if (!ok) {
       throw new CertificateError(
         "hostname_mismatch",
@@ -266,7 +280,9 @@ export function verifyChain(chain: Uint8Array[], opts: VerifyOptions): void {
   const pool = certs.slice(1);
   for (let depth = 0; depth < 10; depth++) {
     if (anchors.some((a) => sameBytes(a.der, current.der))) return;
-    const anchor = anchors.find((a) => issuedBy(current, a));
+    // A trusted certificate that is not a CA may be pinned (matched exactly,
+    // above) but may not vouch for others.
+    const anchor = anchors.find((a) => a.ext.isCA && issuedBy(current, a));
     if (anchor) {
       checkValidity(anchor, now, "CA");
       return;

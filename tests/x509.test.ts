@@ -137,3 +137,29 @@ Deno.test("ECDSA certificates verify, under an ECDSA CA and under an RSA CA", ()
     assert.equal(keyMatchesCertificate(leaf.keyPem, leaf.certPem), true);
   }
 });
+
+Deno.test("a trusted certificate that is not a CA can be pinned but cannot vouch for others", () => {
+  // Pinned: the peer's certificate is exactly the trusted one.
+  verifyChain(pemToDer(good.certPem), {
+    trustAnchors: pemToDer(good.certPem),
+    hostname: "localhost",
+    purpose: "server",
+  });
+  // Signed by the pinned leaf: refused, as OpenSSL does ("invalid CA certificate").
+  const byLeaf = issueCertificate({ ...leafSpec, issuer: good });
+  assert.throws(
+    () =>
+      verifyChain(pemToDer(byLeaf.certPem), {
+        trustAnchors: pemToDer(good.certPem),
+        hostname: "localhost",
+        purpose: "server",
+      }),
+    (e: unknown) => e instanceof CertificateError && e.reason === "unknown_ca",
+  );
+});
+
+Deno.test("odd host names are mismatches, not parse errors; the subject CN is not a host name", () => {
+  assert.equal(refusal([good.certPem], "127.1").reason, "hostname_mismatch");
+  const cnOnly = issueCertificate({ ...leafSpec, dnsNames: [], ipAddresses: [] });
+  assert.equal(refusal([cnOnly.certPem], "localhost").reason, "hostname_mismatch");
+});
