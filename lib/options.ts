@@ -45,7 +45,7 @@ export const COMMON_HELP = `  --min-version V          lowest protocol version: 
   --debug                  hex dump of every encrypted byte on the socket
   --showcerts              print the peer's certificate chain
   -q, --quiet              print nothing but errors
-  --handshake-timeout S    drop a connection whose handshake takes longer (default 10)
+  --handshake-timeout S    drop a connection whose handshake takes longer (default 10; 0: no limit)
   --idle-timeout S         drop a connection idle for longer (default 0: never)
   -h, --help               this help`;
 

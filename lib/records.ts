@@ -99,7 +99,9 @@ export class RecordScanner {
     }
   }
 
-  #messageStart = true;
+  readonly #messageHeader = new Uint8Array(4);
+  #messageHeaderFill = 0;
+  #messageLeft = 0; // body bytes of the current clear-text handshake message still to come
   #startRecord(): void {
     this.#headerFill = 0;
     const h = this.#header;
@@ -138,28 +140,40 @@ export class RecordScanner {
       }
     }
     this.#bodyLeft = length;
-    this.#messageStart = true;
   }
 
   #clearHandshake(bytes: Uint8Array, at: number, take: number): void {
-    // Look at the message whose header starts this record; messages that
-    // span records are seen once, where they begin.
-    if (!this.#messageStart || take < 4) return;
-    this.#messageStart = false;
-    const type = bytes[at];
-    const length = (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
-    if (this.#enforce && length > MAX_HANDSHAKE_MESSAGE) {
-      throw new TlsError(
-        Alert.handshake_failure,
-        `handshake message of ${length} bytes exceeds the limit of ${MAX_HANDSHAKE_MESSAGE}`,
-      );
+    // Walk every message header, even when a header or a body is split
+    // across records or reads: each length is checked before an engine
+    // would start buffering the body.
+    const end = at + take;
+    while (at < end) {
+      if (this.#messageLeft > 0) {
+        const skip = Math.min(this.#messageLeft, end - at);
+        this.#messageLeft -= skip;
+        at += skip;
+        continue;
+      }
+      this.#messageHeader[this.#messageHeaderFill++] = bytes[at++];
+      if (this.#messageHeaderFill < 4) continue;
+      this.#messageHeaderFill = 0;
+      const h = this.#messageHeader;
+      const length = (h[1] << 16) | (h[2] << 8) | h[3];
+      if (this.#enforce && length > MAX_HANDSHAKE_MESSAGE) {
+        throw new TlsError(
+          Alert.handshake_failure,
+          `handshake message of ${length} bytes exceeds the limit of ${MAX_HANDSHAKE_MESSAGE}`,
+        );
+      }
+      this.#messageLeft = length;
+      if (this.#nameMessages) {
+        this.#emit({
+          kind: "message",
+          direction: this.#direction,
+          name: HANDSHAKE_TYPES[h[0]] ?? `handshake(${h[0]})`,
+          length,
+        });
+      }
     }
-    if (!this.#nameMessages) return;
-    this.#emit({
-      kind: "message",
-      direction: this.#direction,
-      name: HANDSHAKE_TYPES[type] ?? `handshake(${type})`,
-      length,
-    });
   }
 }
