@@ -49,10 +49,11 @@ async function main(): Promise<number> {
   if (!opts.quiet) info(`connected to ${opts.host}:${opts.port}`);
   const ssl = new Ssl(opts.engine, opts.config, { trace: traceToStderr(opts.trace) });
   const interrupt = new Interrupt(); // SIGINT/SIGTERM: close_notify to the server, then exit
+  const stdin = new ChunkSource(Deno.stdin.readable);
   try {
     // stdin → ssl.write() → wbio → socket,  socket → rbio → ssl.read() → stdout
     const result = await pump(conn, ssl, {
-      input: new ChunkSource(Deno.stdin.readable),
+      input: stdin,
       output: (bytes) => writeAll(Deno.stdout, bytes),
       onHandshake: (session) => {
         if (!opts.quiet) info(`handshake complete: ${describeSession(session)}`);
@@ -61,8 +62,9 @@ async function main(): Promise<number> {
       onSocketData: dumpToStderr(opts.trace),
       handshakeTimeoutMs: opts.handshakeTimeoutMs,
       idleTimeoutMs: opts.idleTimeoutMs,
-      interrupt: interrupt.promise,
+      interrupt: interrupt.abortSignal,
     });
+    if (stdin.error) info(`cannot read stdin (${errorText(stdin.error)}): treated it as ended`);
     if (!opts.quiet) {
       info(`server closed the connection: ${describeTransfer(result.bytesIn, result.bytesOut, result.durationMs)}`);
     }

@@ -47,14 +47,14 @@ async function main(): Promise<number> {
   if (!opts) return 0;
   const listener = listen(opts.host, opts.port);
   const interrupt = new Interrupt(); // SIGINT/SIGTERM: close_notify to the client, then exit
-  const interrupted = interrupt.promise.then(() => undefined);
   const stdin = new ChunkSource(Deno.stdin.readable); // read only while a client is connected
   const stdout = (bytes: Uint8Array) => writeAll(Deno.stdout, bytes);
+  let stdinErrorReported = false;
 
   while (true) {
     if (!opts.quiet) info(`waiting for next connection on port ${opts.port}`);
     // Later clients wait in the listen backlog.
-    const conn = await Promise.race([accept(listener), interrupted]);
+    const conn = await accept(listener, interrupt.abortSignal);
     if (!conn) break;
     (conn as Deno.TcpConn).setNoDelay(true); // handshake flights and close_notify must not wait for ACKs
     const peer = conn.remoteAddr as Deno.NetAddr;
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
         onSocketData: dumpToStderr(opts.trace),
         handshakeTimeoutMs: opts.handshakeTimeoutMs,
         idleTimeoutMs: opts.idleTimeoutMs,
-        interrupt: interrupt.promise,
+        interrupt: interrupt.abortSignal,
       });
       if (!opts.quiet) {
         info(`client closed the connection: ${describeTransfer(result.bytesIn, result.bytesOut, result.durationMs)}`);
@@ -85,6 +85,10 @@ async function main(): Promise<number> {
       try {
         conn.close();
       } catch { /* closed by the pump */ }
+    }
+    if (stdin.error && !stdinErrorReported) {
+      stdinErrorReported = true;
+      info(`cannot read stdin (${errorText(stdin.error)}): treating it as ended`);
     }
     if (interrupt.signal) break;
   }
@@ -156,16 +160,29 @@ async function parseServerArgs(args: string[]): Promise<ServerOptions | undefine
   };
 }
 
-/** The next connection; a failed accept (e.g. out of file descriptors) is reported and retried. */
-async function accept(listener: Deno.Listener): Promise<Deno.Conn> {
-  while (true) {
-    try {
-      return await listener.accept();
-    } catch (e) {
-      info(`accept failed: ${errorText(e)}; retrying in 1 s`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
+/**
+ * The next connection, or undefined once `interrupt` aborts. A failed accept
+ * (e.g. out of file descriptors) is reported and retried.
+ */
+function accept(listener: Deno.Listener, interrupt: AbortSignal): Promise<Deno.Conn | undefined> {
+  return new Promise((resolve) => {
+    // A listener removed per connection: a reaction on a process-long promise would keep each one alive.
+    const onAbort = () => resolve(undefined);
+    interrupt.addEventListener("abort", onAbort, { once: true });
+    (async () => {
+      while (true) {
+        try {
+          return await listener.accept();
+        } catch (e) {
+          info(`accept failed: ${errorText(e)}; retrying in 1 s`);
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    })().then((conn) => {
+      interrupt.removeEventListener("abort", onAbort);
+      resolve(conn);
+    });
+  });
 }
 
 function listen(hostname: string, port: number): Deno.Listener {

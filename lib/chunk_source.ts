@@ -29,9 +29,32 @@ export class ChunkSource {
 
   #returned: Uint8Array | undefined;
 
-  /** The source has ended (a read returned null). */
+  #error: unknown;
+
+  /**
+   * The source has ended — noticed as soon as the end arrives, even while
+   * nobody is reading, so a server can tell an input that ended between
+   * two connections from one that ends during a connection.
+   */
   get eof(): boolean {
     return this.#eof;
+  }
+
+  /** Why the source failed, if it did; a failure counts as its end. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  /** Starts the next read of the underlying stream and watches it for the end. */
+  #startRead(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const read = this.#reader.read().catch((e): ReadableStreamReadResult<Uint8Array> => {
+      this.#error = e;
+      return { done: true, value: undefined };
+    });
+    read.then((r) => {
+      if (r.done) this.#eof = true;
+    });
+    return read;
   }
 
   /**
@@ -47,7 +70,7 @@ export class ChunkSource {
     }
     if (this.#eof) return null;
     if (signal?.aborted) return CANCELLED;
-    this.#inflight ??= this.#reader.read();
+    this.#inflight ??= this.#startRead();
     let result: ReadableStreamReadResult<Uint8Array> | typeof CANCELLED;
     if (!signal) {
       result = await this.#inflight;
@@ -71,6 +94,10 @@ export class ChunkSource {
       this.#eof = true;
       return null;
     }
+    // Ask for the next chunk now, so the source reads while the caller
+    // encrypts and sends this one. At most one chunk is held this way, the
+    // same one a cancelled read would hold, and it goes to the next reader.
+    this.#inflight = this.#startRead();
     return result.value;
   }
 

@@ -114,6 +114,7 @@ export class Interrupt {
   /** The signal received, once one was. */
   signal: keyof typeof SIGNAL_NUMBERS | undefined;
   readonly #received = Promise.withResolvers<void>();
+  readonly #controller = new AbortController();
 
   constructor() {
     for (const name of Object.keys(SIGNAL_NUMBERS) as (keyof typeof SIGNAL_NUMBERS)[]) {
@@ -121,6 +122,7 @@ export class Interrupt {
         if (this.signal) Deno.exit(128 + SIGNAL_NUMBERS[name]); // a second signal: stop now
         this.signal = name;
         this.#received.resolve();
+        this.#controller.abort();
       });
     }
   }
@@ -128,6 +130,11 @@ export class Interrupt {
   /** Settles on the first signal. */
   get promise(): Promise<void> {
     return this.#received.promise;
+  }
+
+  /** Aborts on the first signal; for listeners that must be removed again. */
+  get abortSignal(): AbortSignal {
+    return this.#controller.signal;
   }
 
   /** 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */

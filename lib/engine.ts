@@ -118,7 +118,11 @@ export interface EngineSink {
 export interface TlsEngine {
   /** Client: emit the first flight (ClientHello). Server: nothing to do. */
   start(): void;
-  /** Feed encrypted bytes from the peer; any amount, split anywhere. */
+  /**
+   * Feed encrypted bytes from the peer; any amount, split anywhere. The
+   * caller may reuse `bytes` once this returns: an engine copies whatever
+   * it keeps (a partial record).
+   */
   receive(bytes: Uint8Array): void;
   /** Encrypt application data; only valid once {@link handshakeDone}. */
   send(bytes: Uint8Array): void;

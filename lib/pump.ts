@@ -18,6 +18,11 @@ import type { Ssl } from "./ssl.ts";
 import type { ConnectionInfo } from "./engine.ts";
 import { CANCELLED, type ChunkSource } from "./chunk_source.ts";
 
+/** How long close_notify may take to leave when the user interrupts. */
+const INTERRUPT_GRACE_MS = 1000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** Socket read size: large reads keep per-call overhead low. */
 const READ_SIZE = 256 * 1024;
 
@@ -35,8 +40,8 @@ export interface PumpOptions {
   handshakeTimeoutMs?: number;
   /** Give up when nothing moved for this many ms (0 or unset: never). */
   idleTimeoutMs?: number;
-  /** When this settles, send close_notify, flush, and end (e.g. on SIGINT). */
-  interrupt?: Promise<unknown>;
+  /** When this aborts, send close_notify, flush (for at most a moment), and end (e.g. on SIGINT). */
+  interrupt?: AbortSignal;
 }
 
 /** How a connection went. */
@@ -147,14 +152,18 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
     }
   }, 100);
 
-  opts.interrupt?.then(async () => {
+  // A listener removed when the pump ends: a callback on a process-long
+  // promise would keep every connection's objects alive.
+  const onInterrupt = async () => {
     if (finished) return;
     try {
       if (ssl.isInitFinished) ssl.shutdown();
-      await flush();
+      // A peer that does not read must not hold the exit up.
+      await Promise.race([flush(), delay(INTERRUPT_GRACE_MS)]);
     } catch { /* the peer may be gone already */ }
     stop(new PumpError("interrupted"));
-  });
+  };
+  opts.interrupt?.addEventListener("abort", onInterrupt, { once: true });
 
   const tlsFailure = async (): Promise<never> => {
     await flush().catch(() => {}); // the alert, if the engine queued one
@@ -164,7 +173,7 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
   const socketToOutput = async (): Promise<void> => {
     if (ssl.handshake() === "ssl") await tlsFailure();
     await flush();
-    const buffer = new Uint8Array(READ_SIZE);
+    let buffer = new Uint8Array(READ_SIZE);
     while (true) {
       let n: number | null;
       try {
@@ -181,7 +190,7 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
         );
       }
       lastActivity = performance.now();
-      const bytes = buffer.slice(0, n);
+      const bytes = buffer.subarray(0, n);
       opts.onSocketData?.("in", bytes);
       ssl.rbio.write(bytes);
       if (!ssl.isInitFinished) {
@@ -203,13 +212,23 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
         }
       }
       const status = ssl.getError();
+      // The read buffer is handed to the rbio without a copy and reused once
+      // the handshake is done and every byte of it has gone into the engine,
+      // which copies what it keeps (a partial record): this spares a copy
+      // and a large allocation per read. Until then (the server's version
+      // probe holds on to the ClientHello's bytes) each read gets a new one.
+      if (!(ssl.isInitFinished && ssl.rbio.pending === 0)) buffer = new Uint8Array(READ_SIZE);
       if (status === "ssl") await tlsFailure();
-      await flush(); // handshake replies, KeyUpdate answers, alerts
       if (status === "zero-return") {
         ssl.shutdown(); // answer close_notify with ours, if not sent yet
         await flush();
         return;
       }
+      // Handshake replies, KeyUpdate answers: small, so sent without waiting.
+      // Waiting here while our input side's large write is stuck would stop
+      // us reading, and a peer doing the same would deadlock with us.
+      if (ssl.wbio.pending > 0) flush().catch(() => {}); // a failed write surfaces on the next read
+      else if (!ssl.isInitFinished) await flush();
     }
   };
 
@@ -221,8 +240,8 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
     while (true) {
       const chunk = await opts.input.read(endedSignal.signal);
       if (chunk === CANCELLED) return;
-      if (finished) {
-        // The connection ended while this chunk was on its way: keep it for the next one.
+      if (finished || ssl.peerClosed) {
+        // The connection is ending while this chunk was on its way: keep it for the next one.
         if (chunk !== null) opts.input.unread(chunk);
         return;
       }
@@ -246,7 +265,17 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
     ended.resolve();
   }, stop);
   const inputSide = inputToSocket().catch(stop);
-  await Promise.all([socketSide, inputSide]);
+  const bothSides = Promise.all([socketSide, inputSide]);
+  // On a signal the process exits next: a loop stuck writing to a stalled
+  // stdout must not hold that up for more than a moment.
+  let onAbortWait = () => {};
+  const interrupted = new Promise<void>((resolve) => {
+    onAbortWait = () => resolve();
+    opts.interrupt?.addEventListener("abort", onAbortWait, { once: true });
+  });
+  await Promise.race([bothSides, interrupted.then(() => Promise.race([bothSides, delay(2 * INTERRUPT_GRACE_MS)]))]);
+  opts.interrupt?.removeEventListener("abort", onAbortWait);
+  opts.interrupt?.removeEventListener("abort", onInterrupt);
   clearInterval(timer);
   result.durationMs = performance.now() - started;
   result.info ??= ssl.info;

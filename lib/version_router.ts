@@ -62,7 +62,7 @@ class VersionRouter implements TlsEngine {
       this.#error = new TlsError(this.#error.alert, this.#error.message, { sent: true });
       throw this.#error;
     }
-    this.#buffered.write(bytes);
+    this.#buffered.write(bytes.slice()); // the caller may reuse its buffer
     const first = this.#buffered.peek();
     const probe = parseClientHelloVersions(first);
     if (!probe.complete) return;

@@ -331,3 +331,36 @@ export async function memoryOf(pid: number): Promise<{ rss: number; peak: number
   const kib = (field: string) => Number(status.match(new RegExp(`${field}:\\s+(\\d+)`))?.[1] ?? 0);
   return { rss: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };
 }
+
+/** Whether something listens on 127.0.0.1:`port` (probing by trying to bind it). */
+export function isListening(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Starts `openssl s_server -accept PORT ...args` on a free port and waits
+ * until it listens; a server that exits at once (a port taken meanwhile) is
+ * retried on another port, and a failure says what s_server said.
+ */
+export async function startOpensslServer(args: string[]): Promise<{ proc: Proc; port: number }> {
+  let said = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = freePort();
+    const proc = new Proc("openssl", ["s_server", "-accept", String(port), ...args]);
+    let exited = false;
+    proc.child.status.then(() => exited = true);
+    const deadline = Date.now() + 10000;
+    while (Date.now() < deadline && !exited) {
+      if (isListening(port)) return { proc, port };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await proc.stop();
+    said = proc.stderr;
+  }
+  throw new Error(`openssl s_server did not start: ${said}`);
+}

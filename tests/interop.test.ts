@@ -15,6 +15,7 @@ import {
   randomBytes,
   serverArgs,
   sha256,
+  startOpensslServer,
   startServer,
   testCerts,
   until,
@@ -24,17 +25,6 @@ import { issueCertificate } from "../lib/certgen.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-function listening(port: number): () => boolean {
-  return () => {
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port }).close();
-      return false;
-    } catch {
-      return true;
-    }
-  };
-}
 
 /** s_client lines typed after the handshake, then stdin EOF; checks data both ways. */
 async function chatWithSClient(server: Proc, sClient: Proc, tag: string): Promise<void> {
@@ -77,12 +67,8 @@ Deno.test("the seed's own command, openssl s_client -msg -debug -state -showcert
 });
 
 Deno.test("client.ts talks to openssl s_server started with no TLS flags", async () => {
-  const port = freePort();
   const dir = await testCerts();
-  const sServer = new Proc("openssl", [
-    "s_server",
-    "-accept",
-    String(port),
+  const { proc: sServer, port } = await startOpensslServer([
     "-cert",
     `${dir}/server.crt`,
     "-key",
@@ -93,7 +79,6 @@ Deno.test("client.ts talks to openssl s_server started with no TLS flags", async
   ]);
   let client: Proc | undefined;
   try {
-    await until(listening(port), "s_server to listen");
     client = new Proc(DENO, await clientArgs(port));
     await client.waitFor(/handshake complete: TLSv1\.3, cipher TLS_/);
     await client.write("from client.ts\n");
@@ -297,11 +282,7 @@ Deno.test("mutual TLS: s_client presents a certificate to server.ts --require-cl
 
 Deno.test("mutual TLS: client.ts presents its certificate to openssl s_server -Verify", async () => {
   const dir = await testCerts();
-  const port = freePort();
-  const sServer = new Proc("openssl", [
-    "s_server",
-    "-accept",
-    String(port),
+  const { proc: sServer, port } = await startOpensslServer([
     "-cert",
     `${dir}/server.crt`,
     "-key",
@@ -316,7 +297,6 @@ Deno.test("mutual TLS: client.ts presents its certificate to openssl s_server -V
   ]);
   let client: Proc | undefined;
   try {
-    await until(listening(port), "s_server to listen");
     client = new Proc(DENO, await clientArgs(port, "--cert", `${dir}/client.crt`, "--key", `${dir}/client.key`));
     await client.write("with a client certificate\n");
     await until(() => dec.decode(sServer.stdout).includes("with a client certificate\n"), "data at s_server");
@@ -640,11 +620,7 @@ Deno.test("--keylog writes the TLS 1.3 secrets in SSLKEYLOGFILE format, mode 060
 
 Deno.test("ALPN: client.ts --alpn agrees with openssl s_server -alpn", async () => {
   const dir = await testCerts();
-  const port = freePort();
-  const sServer = new Proc("openssl", [
-    "s_server",
-    "-accept",
-    String(port),
+  const { proc: sServer, port } = await startOpensslServer([
     "-cert",
     `${dir}/server.crt`,
     "-key",
@@ -657,7 +633,6 @@ Deno.test("ALPN: client.ts --alpn agrees with openssl s_server -alpn", async () 
   ]);
   let client: Proc | undefined;
   try {
-    await until(listening(port), "s_server to listen");
     client = new Proc(DENO, await clientArgs(port, "--alpn", "x-none,http/1.1"));
     await client.waitFor(/handshake complete: .*ALPN http\/1\.1/);
     await client.closeStdin();

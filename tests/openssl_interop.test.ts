@@ -7,7 +7,7 @@
  * - client.ts → s_server: `-cipher DEFAULT@SECLEVEL=0`
  */
 import assert from "node:assert/strict";
-import { clientArgs, DENO, freePort, Proc, startServer, testCerts, until } from "./helpers.ts";
+import { clientArgs, DENO, freePort, Proc, startOpensslServer, startServer, testCerts, until } from "./helpers.ts";
 
 const dec = new TextDecoder();
 
@@ -44,12 +44,8 @@ Deno.test("forge: openssl s_client (legacy flags) chats both ways with server.ts
 });
 
 Deno.test("forge: client.ts chats both ways with openssl s_server (legacy cipher level)", async () => {
-  const port = freePort();
   const dir = await testCerts();
-  const sServer = new Proc("openssl", [
-    "s_server",
-    "-accept",
-    String(port),
+  const { proc: sServer, port } = await startOpensslServer([
     "-naccept",
     "1",
     "-cert",
@@ -62,14 +58,6 @@ Deno.test("forge: client.ts chats both ways with openssl s_server (legacy cipher
   ]);
   let client: Proc | undefined;
   try {
-    await until(() => {
-      try {
-        Deno.listen({ hostname: "127.0.0.1", port }).close();
-        return false;
-      } catch {
-        return true;
-      }
-    }, "s_server to listen");
     client = new Proc(DENO, await clientArgs(port, "--engine", "forge"));
     await client.waitFor(/handshake complete: TLSv1\.1/);
     await client.write("from client.ts\n");
