@@ -49,20 +49,8 @@ export const HandshakeType = {
   message_hash: 254,
 } as const;
 
-/** Names of {@link HandshakeType} values, for tracing. */
-export const HANDSHAKE_NAMES: Readonly<Record<number, string>> = {
-  1: "ClientHello",
-  2: "ServerHello",
-  4: "NewSessionTicket",
-  5: "EndOfEarlyData",
-  8: "EncryptedExtensions",
-  11: "Certificate",
-  13: "CertificateRequest",
-  15: "CertificateVerify",
-  20: "Finished",
-  24: "KeyUpdate",
-  254: "message_hash",
-};
+/** Names of {@link HandshakeType} values, for tracing: one table for every engine (lib/records.ts). */
+export { HANDSHAKE_TYPES as HANDSHAKE_NAMES } from "../records.ts";
 
 /**
  * Extension types this implementation reads or writes (RFC 8446 §4.2).
