@@ -22,18 +22,20 @@ deno: $(DENO)
 $(TOOLS)/bin/deno:
 	@echo "deno not found on PATH: installing deno@$(DENO_VERSION) from the npm registry into .tools/" >&2
 	@mkdir -p $(TOOLS)/bin
-	npm install --prefix $(TOOLS) --no-save --no-package-lock --no-audit --no-fund --loglevel=error deno@$(DENO_VERSION)
+	@npm install --prefix $(TOOLS) --no-save --no-package-lock --no-audit --no-fund --loglevel=error deno@$(DENO_VERSION) >&2
 	@bin=$$(ls -d $(TOOLS)/node_modules/@deno/*/deno 2>/dev/null | head -n 1); \
 	  if [ -z "$$bin" ]; then echo "no deno binary for this platform in the npm package" >&2; exit 1; fi; \
 	  ln -sf "$$bin" $@
 	@$@ --version | head -n 1 >&2
 
 # npm dependencies (node-forge), pinned by deno.lock
+# Recipes that lead to server/client are silent: make would echo them on
+# stdout, which must carry the peer's data only.
 deps: $(DENO)
-	$(DENO) install --frozen
+	@$(DENO) install --frozen
 
 certs/ca.crt certs/server.crt certs/server.key: | $(DENO)
-	$(DENO) task gen-certs
+	@$(DENO) task gen-certs
 
 certs: certs/ca.crt
 
@@ -51,10 +53,10 @@ certs-openssl:
 	rm -f certs/server.csr
 
 server: deps certs
-	$(DENO) task server $(PORT) $(ARGS)
+	@$(DENO) task server $(PORT) $(ARGS)
 
 client: deps certs
-	$(DENO) task client $(HOST) $(PORT) $(ARGS)
+	@$(DENO) task client $(HOST) $(PORT) $(ARGS)
 
 test: deps
 	$(DENO) task test
