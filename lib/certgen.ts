@@ -12,7 +12,7 @@
 
 import { Buffer } from "node:buffer";
 import { createHash, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
-import { forge } from "./forge.ts";
+import { forge, toBinaryString } from "./forge.ts";
 import { derToPem } from "./x509.ts";
 
 /** Key algorithms a certificate can have. */
@@ -59,8 +59,6 @@ const SIGNATURE_OIDS: Record<KeyType, string> = {
   rsa: "1.2.840.113549.1.1.11", // sha256WithRSAEncryption
   ecdsa: "1.2.840.10045.4.3.2", // ecdsa-with-SHA256
 };
-
-const toBinary = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
 
 /** forge's fromDer with bit strings left as bytes (its type definitions omit the options object). */
 const fromDerKeepBitStrings = (der: string) =>
@@ -121,7 +119,7 @@ export function issueCertificate(spec: CertificateSpec): Issued {
   const { publicKey, privateKey } = keyType === "rsa"
     ? generateKeyPairSync("rsa", { modulusLength: 2048 })
     : generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const spki = fromDerKeepBitStrings(toBinary(publicKey.export({ type: "spki", format: "der" })));
+  const spki = fromDerKeepBitStrings(toBinaryString(publicKey.export({ type: "spki", format: "der" })));
   // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
   const keyBits = ((spki.value as forge.asn1.Asn1[])[1].value as string).slice(1);
   const keyIdentifier = createHash("sha1").update(Buffer.from(keyBits, "latin1")).digest("latin1");
@@ -156,7 +154,7 @@ export function issueCertificate(spec: CertificateSpec): Issued {
   const certificate = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
     tbs,
     signatureAlgorithm(signer.keyType),
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, "\x00" + toBinary(signature)),
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, "\x00" + toBinaryString(signature)),
   ]);
   const der = Buffer.from(asn1.toDer(certificate).getBytes(), "latin1");
   const certPem = derToPem(new Uint8Array(der));

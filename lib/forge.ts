@@ -14,5 +14,30 @@
 
 // @ts-types="@types/node-forge"
 import forge from "node-forge";
+import { Buffer } from "node:buffer";
 
 export { forge };
+
+/**
+ * Bytes to forge's "binary string" (one char per byte), natively.
+ *
+ * @example
+ * ```ts
+ * forge.asn1.fromDer(toBinaryString(der));
+ * ```
+ */
+export function toBinaryString(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
+}
+
+/**
+ * forge's "binary string" back to bytes.
+ *
+ * @example
+ * ```ts
+ * const der = fromBinaryString(forge.asn1.toDer(asn).getBytes());
+ * ```
+ */
+export function fromBinaryString(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, "latin1"));
+}

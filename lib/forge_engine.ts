@@ -9,16 +9,11 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
-import { forge } from "./forge.ts";
+import { forge, fromBinaryString, toBinaryString } from "./forge.ts";
 import { Alert, TlsError } from "./alerts.ts";
 import type { EngineSink, ProtocolVersion, TlsConfig, TlsEngine, TraceEvent } from "./engine.ts";
-import { CertificateError, pemToDer, verifyChain } from "./x509.ts";
+import { CertificateError, isIpLiteral, pemToDer, verifyChain } from "./x509.ts";
 import { RecordScanner } from "./records.ts";
-
-const toBinary = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
-const fromBinary = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"));
 
 // Connection fields forge's type definitions do not list.
 interface ForgeConnectionInternals {
@@ -43,12 +38,8 @@ interface ForgeError {
 
 const VERSION_NAMES: Record<number, ProtocolVersion> = { 1: "TLSv1", 2: "TLSv1.1", 3: "TLSv1.2" };
 
-function isIpLiteral(host: string): boolean {
-  return /^[0-9.]+$/.test(host) || host.includes(":");
-}
-
 function certToDer(cert: forge.pki.Certificate): Uint8Array {
-  return fromBinary(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes());
+  return fromBinaryString(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes());
 }
 
 /**
@@ -117,12 +108,12 @@ class ForgeEngine implements TlsEngine {
         sink.trace?.({ kind: "state", text: "handshake complete" });
       },
       tlsDataReady: (c) => {
-        const bytes = fromBinary(c.tlsData.getBytes());
+        const bytes = fromBinaryString(c.tlsData.getBytes());
         this.#outbound?.push(bytes);
         sink.outgoing(bytes);
       },
       dataReady: (c) => {
-        const bytes = fromBinary(c.data.getBytes());
+        const bytes = fromBinaryString(c.data.getBytes());
         if (bytes.length > 0) {
           this.#emptyRecords = 0;
           sink.plaintext(bytes);
@@ -235,7 +226,7 @@ class ForgeEngine implements TlsEngine {
     if (this.#peerClosed) return;
     try {
       this.#inbound.push(bytes);
-      this.#c.process(toBinary(bytes));
+      this.#c.process(toBinaryString(bytes));
     } catch (e) {
       if (e instanceof TlsError) this.#abort(e.alert, e.message);
       else if (!this.#error) this.#abort(Alert.decode_error, `malformed input (${(e as Error).message})`);
@@ -262,7 +253,7 @@ class ForgeEngine implements TlsEngine {
     if (this.#closeSent) {
       throw new TlsError(Alert.internal_error, "cannot send after close_notify");
     }
-    this.#c.prepare(toBinary(bytes));
+    this.#c.prepare(toBinaryString(bytes));
     this.#check();
   }
 

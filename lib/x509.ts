@@ -13,7 +13,7 @@
 
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { forge } from "./forge.ts";
+import { forge, toBinaryString } from "./forge.ts";
 import { Alert } from "./alerts.ts";
 
 /**
@@ -103,7 +103,7 @@ const EKU_NAMES: Record<string, string> = {
 
 function readExtensions(der: Uint8Array): Extensions {
   const result: Extensions = { isCA: false };
-  const cert = forge.asn1.fromDer(forge.util.binary.raw.encode(der));
+  const cert = forge.asn1.fromDer(toBinaryString(der));
   const tbs = (cert.value as forge.asn1.Asn1[])[0].value as forge.asn1.Asn1[];
   const wrapper = tbs.find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
   if (!wrapper) return result;
@@ -188,7 +188,16 @@ function issuedBy(child: Parsed, issuer: Parsed): boolean {
   }
 }
 
-function isIpLiteral(host: string): boolean {
+/**
+ * Whether a host is written as an IP address (never sent as SNI, RFC 6066
+ * §3; matched against IP entries of the subjectAltName).
+ *
+ * @example
+ * ```ts
+ * isIpLiteral("::1"); // true
+ * ```
+ */
+export function isIpLiteral(host: string): boolean {
   return /^[0-9.]+$/.test(host) || host.includes(":");
 }
 

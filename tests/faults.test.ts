@@ -12,6 +12,7 @@ import {
   memoryOf,
   Proc,
   ROOT,
+  servedNext,
   serverArgs,
   startServer,
   tlsClient,
@@ -19,15 +20,6 @@ import {
 } from "./helpers.ts";
 
 const dec = new TextDecoder();
-
-async function servedNext(port: number, server: Proc, word: string): Promise<void> {
-  const before = dec.decode(server.stdout);
-  const client = new Proc(DENO, await clientArgs(port, "--quiet"));
-  await client.write(word);
-  await client.closeStdin();
-  assert.equal((await client.exit()).code, 0, client.stderr);
-  await until(() => dec.decode(server.stdout) === before + word, "the next client's data");
-}
 
 Deno.test("a client that vanishes without close_notify is reported as truncated, and the next is served", async () => {
   const port = freePort();

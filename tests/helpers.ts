@@ -3,6 +3,7 @@
  * output can be awaited, random payloads, hashes and in-memory pairs.
  */
 
+import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Ssl } from "../lib/ssl.ts";
 import type { EngineFactory, TlsConfig } from "../lib/engine.ts";
@@ -363,4 +364,19 @@ export async function startOpensslServer(args: string[]): Promise<{ proc: Proc; 
     said = proc.stderr;
   }
   throw new Error(`openssl s_server did not start: ${said}`);
+}
+
+/**
+ * A well-behaved client.ts that sends `word` and closes: it must exit 0, and
+ * the server's stdout must gain exactly `word` — the check every "and the
+ * next client is served" test makes.
+ */
+export async function servedNext(port: number, server: Proc, word: string, ...args: string[]): Promise<void> {
+  const dec = new TextDecoder();
+  const before = dec.decode(server.stdout);
+  const client = new Proc(DENO, await clientArgs(port, "--quiet", ...args));
+  await client.write(word);
+  await client.closeStdin();
+  assert.equal((await client.exit()).code, 0, client.stderr);
+  await until(() => dec.decode(server.stdout) === before + word, `"${word.trim()}" at the server`);
 }

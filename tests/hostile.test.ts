@@ -8,9 +8,8 @@ import { createForgeEngine } from "../lib/forge_engine.ts";
 import { tls13EngineFactory } from "../lib/tls13/mod.ts";
 import type { EngineFactory } from "../lib/engine.ts";
 import { Ssl } from "../lib/ssl.ts";
-import { clientArgs, DENO, freePort, pem, Proc, startServer, tlsClient, until } from "./helpers.ts";
+import { freePort, pem, servedNext, startServer, tlsClient } from "./helpers.ts";
 
-const dec = new TextDecoder();
 const bytes = (...b: number[]) => new Uint8Array(b);
 
 async function clientHello(engine: EngineFactory = createForgeEngine): Promise<Uint8Array> {
@@ -144,15 +143,6 @@ async function sendHostile(port: number, c: HostileCase, engine: EngineFactory):
   }
 }
 
-async function wellBehavedClient(port: number, server: Proc, word: string, args: readonly string[]): Promise<void> {
-  const before = dec.decode(server.stdout);
-  const client = new Proc(DENO, await clientArgs(port, "--quiet", ...args));
-  await client.write(word);
-  await client.closeStdin();
-  assert.equal((await client.exit()).code, 0, client.stderr);
-  await until(() => dec.decode(server.stdout) === before + word, `"${word.trim()}" at the server`);
-}
-
 for (const engine of ENGINES) {
   Deno.test(`${engine.name}: the server answers every hostile case with one line and keeps serving`, async () => {
     const port = freePort();
@@ -169,7 +159,7 @@ for (const engine of ENGINES) {
           // An alert record: content type 21, level fatal, then the description.
           assert.deepEqual([reply[0], reply[5], reply[6]], [21, 2, alert], `${c.name}: ${reply.slice(0, 8)}`);
         }
-        await wellBehavedClient(port, server, `after case ${i}\n`, engine.args);
+        await servedNext(port, server, `after case ${i}\n`, ...engine.args);
       }
       assert.doesNotMatch(server.stderr, /\n\s+at /); // never a stack trace
     } finally {
@@ -186,7 +176,7 @@ for (const engine of ENGINES) {
       await flush().catch(() => {});
       await server.waitFor(/ended: .*empty.*\(alert unexpected_message sent\)/);
       conn.close();
-      await wellBehavedClient(port, server, "after the flood\n", engine.args);
+      await servedNext(port, server, "after the flood\n", ...engine.args);
     } finally {
       await server.stop();
     }

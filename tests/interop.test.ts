@@ -13,6 +13,7 @@ import {
   pem,
   Proc,
   randomBytes,
+  servedNext,
   serverArgs,
   sha256,
   startOpensslServer,
@@ -446,11 +447,7 @@ Deno.test("negative: unknown CA, wrong host name, expired, not yet valid, CA as 
       }
     }
     await server.waitFor(/ended: /);
-    const good = new Proc(DENO, await clientArgs(port, "--quiet"));
-    await good.write("still serving\n");
-    await good.closeStdin();
-    assert.equal((await good.exit()).code, 0, good.stderr);
-    await until(() => dec.decode(server.stdout).endsWith("still serving\n"), "the good client's data");
+    await servedNext(port, server, "still serving\n");
   } finally {
     await server.stop();
   }
@@ -541,11 +538,7 @@ Deno.test("negative: a flipped bit in a record gives bad_record_mac and a clean 
     await server.waitFor(/ended: .*bad_record_mac/);
     await client.exit();
     assert.equal(dec.decode(server.stdout), "");
-    const good = new Proc(DENO, await clientArgs(port, "--quiet"));
-    await good.write("intact\n");
-    await good.closeStdin();
-    assert.equal((await good.exit()).code, 0);
-    await until(() => dec.decode(server.stdout) === "intact\n", "the next client's data");
+    await servedNext(port, server, "intact\n");
   } finally {
     inboundListener.close();
     for (const c of conns) {
@@ -650,11 +643,7 @@ Deno.test("--idle-timeout drops a silent connection and the next client is serve
     const silent = new Proc(DENO, await clientArgs(port));
     await server.waitFor(/ended: idle for more than 1 s/, 10000);
     await silent.exit();
-    const client = new Proc(DENO, await clientArgs(port, "--quiet"));
-    await client.write("awake\n");
-    await client.closeStdin();
-    assert.equal((await client.exit()).code, 0, client.stderr);
-    await until(() => dec.decode(server.stdout) === "awake\n", "data after the idle drop");
+    await servedNext(port, server, "awake\n");
   } finally {
     await server.stop();
   }

@@ -10,6 +10,7 @@ import {
   freePort,
   Proc,
   randomBytes,
+  servedNext,
   serverArgs,
   sha256,
   startServer,
@@ -143,11 +144,7 @@ Deno.test("garbage from a client is reported and the next client is served", asy
     while ((await raw.read(buf).catch(() => null)) !== null) { /* until the server hangs up */ }
     raw.close();
     await server.waitFor(/ended: /);
-    const client = await startClient(port);
-    await client.write("still here\n");
-    await client.closeStdin();
-    assert.equal((await client.exit()).code, 0, client.stderr);
-    await until(() => dec.decode(server.stdout) === "still here\n", "the next client's data");
+    await servedNext(port, server, "still here\n");
   } finally {
     await server.stop();
   }
@@ -178,11 +175,7 @@ Deno.test("a client stuck in the handshake is dropped after the time limit and t
     const silent = await Deno.connect({ hostname: "127.0.0.1", port });
     await server.waitFor(/handshake not completed within 1 s/, 10000);
     silent.close();
-    const client = await startClient(port);
-    await client.write("ok\n");
-    await client.closeStdin();
-    assert.equal((await client.exit()).code, 0, client.stderr);
-    await until(() => dec.decode(server.stdout) === "ok\n", "data after the timeout");
+    await servedNext(port, server, "ok\n");
   } finally {
     await server.stop();
   }

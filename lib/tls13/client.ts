@@ -7,6 +7,7 @@
  */
 
 import { Alert, TlsError } from "../alerts.ts";
+import { isIpLiteral } from "../x509.ts";
 import { constantTimeEqual, equalBytes } from "./bytes.ts";
 import {
   CERTIFICATE_SCHEMES,
@@ -69,11 +70,6 @@ const EE_ALLOWED = new Set<number>([
   ExtensionType.early_data,
   ExtensionType.record_size_limit,
 ]);
-
-/** IP literals are never sent as SNI (RFC 6066 §3). */
-function isIpLiteral(host: string): boolean {
-  return /^[0-9.]+$/.test(host) || host.includes(":");
-}
 
 /**
  * Client handshake state machine.
