@@ -9,10 +9,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { Ssl } from "./lib/ssl.ts";
-import { ChunkSource } from "./lib/chunk_source.ts";
-import { pump, writeAll } from "./lib/pump.ts";
-import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/cli.ts";
+import { Ssl } from "./lib/ssl/ssl.ts";
+import { ChunkSource } from "./lib/app/chunk_source.ts";
+import { pump, writeAll } from "./lib/app/pump.ts";
+import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/app/cli.ts";
 import {
   checkKeyPair,
   chooseEngine,
@@ -23,9 +23,9 @@ import {
   parseSeconds,
   readPemFile,
   traceFlags,
-} from "./lib/options.ts";
-import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/report.ts";
-import type { EngineFactory, TlsConfig } from "./lib/engine.ts";
+} from "./lib/app/options.ts";
+import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/app/report.ts";
+import type { EngineFactory, TlsConfig } from "./lib/ssl/engine.ts";
 
 const USAGE = `usage: deno task client [host] [port] [options]
 

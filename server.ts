@@ -3,17 +3,17 @@
  *
  * Accepts one TLS client at a time. What the client sends is decrypted and
  * written to stdout; what arrives on stdin is encrypted and sent to the
- * client. All TLS happens in memory (lib/ssl.ts): this program moves the
- * encrypted bytes between the socket and the two memory BIOs (lib/pump.ts).
+ * client. All TLS happens in memory (lib/ssl/ssl.ts): this program moves the
+ * encrypted bytes between the socket and the two memory BIOs (lib/app/pump.ts).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { Ssl } from "./lib/ssl.ts";
-import { ChunkSource } from "./lib/chunk_source.ts";
-import { pump, PumpError, writeAll } from "./lib/pump.ts";
-import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/cli.ts";
+import { Ssl } from "./lib/ssl/ssl.ts";
+import { ChunkSource } from "./lib/app/chunk_source.ts";
+import { pump, PumpError, writeAll } from "./lib/app/pump.ts";
+import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/app/cli.ts";
 import {
   checkKeyPair,
   chooseEngine,
@@ -24,9 +24,9 @@ import {
   parseSeconds,
   readPemFile,
   traceFlags,
-} from "./lib/options.ts";
-import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/report.ts";
-import type { EngineFactory, TlsConfig } from "./lib/engine.ts";
+} from "./lib/app/options.ts";
+import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/app/report.ts";
+import type { EngineFactory, TlsConfig } from "./lib/ssl/engine.ts";
 
 const USAGE = `usage: deno task server [port] [options]
 

@@ -1,15 +1,15 @@
 /**
  * New TLS connections per second: the project's own client code in this
- * process (lib/ssl.ts over `Deno.connect`) connects, completes a full
+ * process (lib/ssl/ssl.ts over `Deno.connect`) connects, completes a full
  * handshake, exchanges close_notify and closes, one connection after the
  * other, for a fixed time. Also `openssl s_time -new` as a second opinion.
  *
  * @module
  */
 
-import { Ssl } from "../lib/ssl.ts";
-import { writeAll } from "../lib/pump.ts";
-import type { EngineFactory, TlsConfig } from "../lib/engine.ts";
+import { Ssl } from "../lib/ssl/ssl.ts";
+import { writeAll } from "../lib/app/pump.ts";
+import type { EngineFactory, TlsConfig } from "../lib/ssl/engine.ts";
 import { Child } from "./procs.ts";
 import { parseSTime } from "./lib/parse.ts";
 

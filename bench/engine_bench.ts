@@ -16,8 +16,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { ENGINES } from "../lib/options.ts";
-import type { EngineFactory } from "../lib/engine.ts";
+import { ENGINES } from "../lib/app/options.ts";
+import type { EngineFactory } from "../lib/ssl/engine.ts";
 import { handshakePair, type PairCerts, readPairCerts, sendThrough, type SplitTimes } from "./lib/memory_pair.ts";
 import { suitePins } from "./lib/suites.ts";
 import { mbPerSecond } from "./lib/stats.ts";

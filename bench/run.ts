@@ -26,7 +26,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { ENGINES } from "../lib/options.ts";
+import { ENGINES } from "../lib/app/options.ts";
 import { type BenchConfig, benchConfig, capMib, memoryMib, parseSections, type Section } from "./lib/config.ts";
 import { clientConfig, handshakePair, readPairCerts } from "./lib/memory_pair.ts";
 import { newSeed, payloadDigest } from "./lib/payload.ts";
@@ -248,8 +248,8 @@ async function connectionSection(config: BenchConfig, haveOpenssl: boolean, open
       // The same with Deno's default socket options, as client.ts connects today.
       const nagle = await connectionLoop(factory, clientConfig(certs), port, seconds, { noDelay: false });
       ours.set(name, [
-        add(`lib/ssl.ts (${name})`, `server.ts (${name})`, fast),
-        add(`lib/ssl.ts (${name}), Nagle on`, `server.ts (${name})`, nagle),
+        add(`lib/ssl/ssl.ts (${name})`, `server.ts (${name})`, fast),
+        add(`lib/ssl/ssl.ts (${name}), Nagle on`, `server.ts (${name})`, nagle),
       ]);
     });
   }
@@ -260,7 +260,7 @@ async function connectionSection(config: BenchConfig, haveOpenssl: boolean, open
   await withServer("openssl s_server", sServer, port, async () => {
     for (const [name, factory] of Object.entries(ENGINES)) {
       const reference = add(
-        `lib/ssl.ts (${name})`,
+        `lib/ssl/ssl.ts (${name})`,
         "openssl s_server",
         await connectionLoop(factory, clientConfig(certs), port, seconds),
       );

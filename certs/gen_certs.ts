@@ -14,8 +14,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { issueCertificate } from "../lib/certgen.ts";
-import { fail, runMain } from "../lib/cli.ts";
+import { issueCertificate } from "../lib/pki/certgen.ts";
+import { fail, runMain } from "../lib/app/cli.ts";
 
 const USAGE = `usage: deno task gen-certs [--dir DIR] [--days N] [--key-type rsa|ecdsa] [--force]
 

@@ -10,8 +10,8 @@
  * @module
  */
 
-export { MemoryBio } from "./memory_bio.ts";
-export { Ssl, type SslOptions, type SslStatus } from "./ssl.ts";
+export { MemoryBio } from "./ssl/memory_bio.ts";
+export { Ssl, type SslOptions, type SslStatus } from "./ssl/ssl.ts";
 export type {
   ConnectionInfo,
   EngineFactory,
@@ -21,20 +21,20 @@ export type {
   TlsConfig,
   TlsEngine,
   TraceEvent,
-} from "./engine.ts";
-export { Alert, alertName, TlsError } from "./alerts.ts";
-export { createForgeEngine } from "./forge_engine.ts";
+} from "./ssl/engine.ts";
+export { Alert, alertName, TlsError } from "./ssl/alerts.ts";
+export { createForgeEngine } from "./engines/forge/forge_engine.ts";
 export {
   createTls13Engine,
   parseClientHelloVersions,
   type Tls13Engine,
   tls13EngineFactory,
   type Tls13Options,
-} from "./tls13/mod.ts";
-export { versionRouter } from "./version_router.ts";
-export { type CertificateSpec, issueCertificate, type Issued, type KeyType } from "./certgen.ts";
-export { pump, PumpError, type PumpOptions, type PumpResult, writeAll } from "./pump.ts";
-export { CANCELLED, ChunkSource } from "./chunk_source.ts";
+} from "./engines/tls13/mod.ts";
+export { versionRouter } from "./engines/version_router.ts";
+export { type CertificateSpec, issueCertificate, type Issued, type KeyType } from "./pki/certgen.ts";
+export { pump, PumpError, type PumpOptions, type PumpResult, writeAll } from "./app/pump.ts";
+export { CANCELLED, ChunkSource } from "./app/chunk_source.ts";
 export {
   CertificateError,
   derToPem,
@@ -43,4 +43,4 @@ export {
   pemToDer,
   verifyChain,
   type VerifyOptions,
-} from "./x509.ts";
+} from "./pki/x509.ts";

@@ -4,11 +4,11 @@
  * Every engine runs the same behaviours.
  */
 import assert from "node:assert/strict";
-import { createForgeEngine } from "../lib/forge_engine.ts";
-import { createTls13Engine } from "../lib/tls13/mod.ts";
-import type { EngineFactory } from "../lib/engine.ts";
+import { createForgeEngine } from "../lib/engines/forge/forge_engine.ts";
+import { createTls13Engine } from "../lib/engines/tls13/mod.ts";
+import type { EngineFactory } from "../lib/ssl/engine.ts";
 import { concat, memoryPair, pem, randomBytes, readAll, sha256, shuttle } from "./helpers.ts";
-import type { Ssl } from "../lib/ssl.ts";
+import type { Ssl } from "../lib/ssl/ssl.ts";
 
 export const ENGINES: [string, EngineFactory][] = [["tls13", createTls13Engine], ["forge", createForgeEngine]];
 

@@ -204,7 +204,7 @@ Deno.test("bench report: every section, with medians, ranges, ratios and notes",
       },
     ],
     connections: [{
-      client: "lib/ssl.ts (forge)",
+      client: "lib/ssl/ssl.ts (forge)",
       server: "server.ts (forge)",
       cipher: "TLS_RSA_WITH_AES_128_CBC_SHA",
       connections: 75,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CANCELLED, ChunkSource } from "../lib/chunk_source.ts";
+import { CANCELLED, ChunkSource } from "../lib/app/chunk_source.ts";
 
 /** A stream that hands out the given chunks one per pull and counts the pulls. */
 function countingStream(chunks: Uint8Array[]): { stream: ReadableStream<Uint8Array>; pulls: () => number } {

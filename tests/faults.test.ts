@@ -4,7 +4,7 @@
  * stdin shared by clients that come and go.
  */
 import assert from "node:assert/strict";
-import { createTls13Engine } from "../lib/tls13/mod.ts";
+import { createTls13Engine } from "../lib/engines/tls13/mod.ts";
 import {
   clientArgs,
   DENO,

@@ -10,10 +10,10 @@
  * broke an engine are kept in tests/fixtures/fuzz/ and replayed first.
  */
 import assert from "node:assert/strict";
-import { createForgeEngine } from "../lib/forge_engine.ts";
-import { createTls13Engine } from "../lib/tls13/mod.ts";
-import { TlsError } from "../lib/alerts.ts";
-import type { EngineFactory, TlsConfig, TlsEngine } from "../lib/engine.ts";
+import { createForgeEngine } from "../lib/engines/forge/forge_engine.ts";
+import { createTls13Engine } from "../lib/engines/tls13/mod.ts";
+import { TlsError } from "../lib/ssl/alerts.ts";
+import type { EngineFactory, TlsConfig, TlsEngine } from "../lib/ssl/engine.ts";
 import { pem } from "./helpers.ts";
 
 const CASES = Number(Deno.env.get("FUZZ_CASES") ?? (Deno.args.includes("--long") ? 20000 : 600));

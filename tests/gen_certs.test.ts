@@ -1,7 +1,7 @@
 /** `deno task gen-certs`: what it writes, with which modes, and when it refuses. */
 import assert from "node:assert/strict";
 import { DENO, Proc, ROOT } from "./helpers.ts";
-import { pemToDer, verifyChain } from "../lib/x509.ts";
+import { pemToDer, verifyChain } from "../lib/pki/x509.ts";
 
 async function genCerts(dir: string, ...extra: string[]): Promise<Proc> {
   const p = new Proc(DENO, [

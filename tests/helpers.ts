@@ -5,8 +5,8 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { Ssl } from "../lib/ssl.ts";
-import type { EngineFactory, TlsConfig } from "../lib/engine.ts";
+import { Ssl } from "../lib/ssl/ssl.ts";
+import type { EngineFactory, TlsConfig } from "../lib/ssl/engine.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const DENO = Deno.execPath();

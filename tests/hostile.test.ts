@@ -4,10 +4,10 @@
  * well-behaved client is served with its data intact.
  */
 import assert from "node:assert/strict";
-import { createForgeEngine } from "../lib/forge_engine.ts";
-import { tls13EngineFactory } from "../lib/tls13/mod.ts";
-import type { EngineFactory } from "../lib/engine.ts";
-import { Ssl } from "../lib/ssl.ts";
+import { createForgeEngine } from "../lib/engines/forge/forge_engine.ts";
+import { tls13EngineFactory } from "../lib/engines/tls13/mod.ts";
+import type { EngineFactory } from "../lib/ssl/engine.ts";
+import { Ssl } from "../lib/ssl/ssl.ts";
 import { freePort, pem, servedNext, startServer, tlsClient } from "./helpers.ts";
 
 const bytes = (...b: number[]) => new Uint8Array(b);

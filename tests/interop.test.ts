@@ -22,7 +22,7 @@ import {
   until,
 } from "./helpers.ts";
 import { testPki } from "./fixtures/tls13/helpers.ts";
-import { issueCertificate } from "../lib/certgen.ts";
+import { issueCertificate } from "../lib/pki/certgen.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MemoryBio } from "../lib/memory_bio.ts";
+import { MemoryBio } from "../lib/ssl/memory_bio.ts";
 
 Deno.test("MemoryBio returns bytes in order across chunk boundaries", () => {
   const bio = new MemoryBio();

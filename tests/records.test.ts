@@ -1,8 +1,8 @@
 /** The record scanner: tracing names, and the limits it enforces before an engine buffers anything. */
 import assert from "node:assert/strict";
-import { RecordScanner } from "../lib/records.ts";
-import { TlsError } from "../lib/alerts.ts";
-import type { TraceEvent } from "../lib/engine.ts";
+import { RecordScanner } from "../lib/protocol/records.ts";
+import { TlsError } from "../lib/ssl/alerts.ts";
+import type { TraceEvent } from "../lib/ssl/engine.ts";
 
 const record = (type: number, body: number[]) =>
   new Uint8Array([type, 3, 1, body.length >> 8, body.length & 0xff, ...body]);

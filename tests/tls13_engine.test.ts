@@ -7,9 +7,9 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { Alert, TlsError } from "../lib/alerts.ts";
-import { CIPHER_SUITES } from "../lib/tls13/constants.ts";
-import { createTls13Engine } from "../lib/tls13/mod.ts";
+import { Alert, TlsError } from "../lib/ssl/alerts.ts";
+import { CIPHER_SUITES } from "../lib/protocol/constants.ts";
+import { createTls13Engine } from "../lib/engines/tls13/mod.ts";
 import { connect, drain, pump, side, testPki } from "./fixtures/tls13/helpers.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -5,11 +5,11 @@
  * child process is killed in `finally`, and every wait has a deadline.
  */
 
-import { DEFAULT_SUITE_ORDER } from "../lib/tls13/context.ts";
+import { DEFAULT_SUITE_ORDER } from "../lib/engines/tls13/context.ts";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import type { TlsConfig } from "../lib/engine.ts";
-import { createTls13Engine, type Tls13Engine, type Tls13Options } from "../lib/tls13/mod.ts";
+import type { TlsConfig } from "../lib/ssl/engine.ts";
+import { createTls13Engine, type Tls13Engine, type Tls13Options } from "../lib/engines/tls13/mod.ts";
 import { testPki } from "./fixtures/tls13/helpers.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);

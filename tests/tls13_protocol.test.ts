@@ -5,14 +5,19 @@
  */
 
 import assert from "node:assert/strict";
-import { Alert, TlsError } from "../lib/alerts.ts";
-import { fromHex } from "../lib/tls13/bytes.ts";
-import { CIPHER_SUITES, ExtensionType, HandshakeType } from "../lib/tls13/constants.ts";
-import { NodeCryptoProvider } from "../lib/tls13/crypto.ts";
-import { trafficKeys } from "../lib/tls13/key_schedule.ts";
-import { encodeClientHello, encodeSupportedVersions, encodeU16List, handshakeMessage } from "../lib/tls13/messages.ts";
-import { parseClientHelloVersions } from "../lib/tls13/mod.ts";
-import { RecordProtection, RecordWriter } from "../lib/tls13/record.ts";
+import { Alert, TlsError } from "../lib/ssl/alerts.ts";
+import { fromHex } from "../lib/protocol/bytes.ts";
+import { CIPHER_SUITES, ExtensionType, HandshakeType } from "../lib/protocol/constants.ts";
+import { NodeCryptoProvider } from "../lib/crypto/node_provider.ts";
+import { trafficKeys } from "../lib/engines/tls13/key_schedule.ts";
+import {
+  encodeClientHello,
+  encodeSupportedVersions,
+  encodeU16List,
+  handshakeMessage,
+} from "../lib/protocol/messages.ts";
+import { parseClientHelloVersions } from "../lib/engines/tls13/mod.ts";
+import { RecordProtection, RecordWriter } from "../lib/engines/tls13/record.ts";
 import { connect, drain, pump, side, testPki } from "./fixtures/tls13/helpers.ts";
 
 function throwsAlert(fn: () => void, alert: number): TlsError {

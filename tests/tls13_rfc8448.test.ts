@@ -11,10 +11,15 @@
 
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import type { EngineSink, TlsConfig } from "../lib/engine.ts";
-import { fromHex, toHex } from "../lib/tls13/bytes.ts";
-import { CIPHER_SUITES, Group } from "../lib/tls13/constants.ts";
-import { type KeyShare, keyShareFromPrivateKey, NodeCryptoProvider, type SigningKey } from "../lib/tls13/crypto.ts";
+import type { EngineSink, TlsConfig } from "../lib/ssl/engine.ts";
+import { fromHex, toHex } from "../lib/protocol/bytes.ts";
+import { CIPHER_SUITES, Group } from "../lib/protocol/constants.ts";
+import {
+  type KeyShare,
+  keyShareFromPrivateKey,
+  NodeCryptoProvider,
+  type SigningKey,
+} from "../lib/crypto/node_provider.ts";
 import {
   applicationSecrets,
   deriveSecret,
@@ -23,9 +28,9 @@ import {
   hkdfExpandLabel,
   hkdfExtract,
   trafficKeys,
-} from "../lib/tls13/key_schedule.ts";
-import { parseCertificate, parseClientHello, parseExtensions } from "../lib/tls13/messages.ts";
-import { createTls13Engine } from "../lib/tls13/mod.ts";
+} from "../lib/engines/tls13/key_schedule.ts";
+import { parseCertificate, parseClientHello, parseExtensions } from "../lib/protocol/messages.ts";
+import { createTls13Engine } from "../lib/engines/tls13/mod.ts";
 
 const V = JSON.parse(
   await Deno.readTextFile(new URL("./fixtures/tls13/rfc8448_simple_1rtt.json", import.meta.url)),

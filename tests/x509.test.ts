@@ -3,9 +3,9 @@
  * refused, with which alert and which words.
  */
 import assert from "node:assert/strict";
-import { issueCertificate } from "../lib/certgen.ts";
-import { CertificateError, keyMatchesCertificate, pemToDer, verifyChain } from "../lib/x509.ts";
-import { Alert } from "../lib/alerts.ts";
+import { issueCertificate } from "../lib/pki/certgen.ts";
+import { CertificateError, keyMatchesCertificate, pemToDer, verifyChain } from "../lib/pki/x509.ts";
+import { Alert } from "../lib/ssl/alerts.ts";
 
 const DAY = 86_400_000;
 const ca = issueCertificate({ commonName: "Test CA", isCA: true, keyUsage: ["keyCertSign", "cRLSign"] });

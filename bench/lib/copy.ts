@@ -1,11 +1,11 @@
 /**
  * The copy loops of the reference pairs (bench/native_tls_*.ts): read into
- * one buffer, write all of it, like lib/pump.ts does with its socket.
+ * one buffer, write all of it, like lib/app/pump.ts does with its socket.
  *
  * @module
  */
 
-/** Read size, the same as lib/pump.ts's socket reads. */
+/** Read size, the same as lib/app/pump.ts's socket reads. */
 export const COPY_BUFFER = 256 * 1024;
 
 /** Something with `read` into a buffer (a socket, stdin). */

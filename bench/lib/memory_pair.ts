@@ -5,8 +5,8 @@
  * @module
  */
 
-import { Ssl } from "../../lib/ssl.ts";
-import type { EngineFactory, TlsConfig } from "../../lib/engine.ts";
+import { Ssl } from "../../lib/ssl/ssl.ts";
+import type { EngineFactory, TlsConfig } from "../../lib/ssl/engine.ts";
 
 /** PEM texts a pair needs. */
 export interface PairCerts {

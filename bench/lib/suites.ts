@@ -12,8 +12,8 @@
  * @module
  */
 
-import { forge } from "../../lib/forge.ts";
-import type { EngineFactory } from "../../lib/engine.ts";
+import { forge } from "../../lib/pki/forge.ts";
+import type { EngineFactory } from "../../lib/ssl/engine.ts";
 
 /** How to pin a suite for one engine. */
 export interface SuitePins {
@@ -53,11 +53,11 @@ function forgePins(base: EngineFactory): SuitePins {
 }
 
 async function tls13Pins(): Promise<SuitePins> {
-  const tls13 = await import("../../lib/tls13/mod.ts");
+  const tls13 = await import("../../lib/engines/tls13/mod.ts");
   return {
     suites: tls13.CIPHER_SUITES.map((s) => s.name),
     method: "with the engine's cipherSuites option (tls13EngineFactory)",
-    // The same options as lib/options.ts registers, plus the suite.
+    // The same options as lib/app/options.ts registers, plus the suite.
     factory: (suite) => tls13.tls13EngineFactory({ cipherSuites: [suite], traceRecords: false }),
   };
 }

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { Alert, TlsError } from "../alerts.ts";
-import { isIpLiteral } from "../x509.ts";
-import { constantTimeEqual, equalBytes } from "./bytes.ts";
+import { Alert, TlsError } from "../../ssl/alerts.ts";
+import { isIpLiteral } from "../../pki/x509.ts";
+import { constantTimeEqual, equalBytes } from "../../protocol/bytes.ts";
 import {
   CERTIFICATE_SCHEMES,
   CERTIFICATE_VERIFY_SCHEMES,
@@ -19,7 +19,7 @@ import {
   SIGNATURE_SCHEME_NAMES,
   suiteById,
   Version,
-} from "./constants.ts";
+} from "../../protocol/constants.ts";
 import {
   chooseScheme,
   type Credentials,
@@ -29,7 +29,7 @@ import {
   type RoleHandshake,
   verifyPeerChain,
 } from "./context.ts";
-import type { KeyShare } from "./crypto.ts";
+import type { KeyShare } from "../../crypto/node_provider.ts";
 import { applicationSecrets, finishedVerifyData, type HandshakeSecrets, handshakeSecrets } from "./key_schedule.ts";
 import {
   certificateVerifyContent,
@@ -53,7 +53,7 @@ import {
   parseServerKeyShare,
   parseU16,
   parseU16List,
-} from "./messages.ts";
+} from "../../protocol/messages.ts";
 
 type State = "start" | "wait_sh" | "wait_ee" | "wait_cert_cr" | "wait_cert" | "wait_cv" | "wait_finished" | "done";
 

@@ -12,10 +12,10 @@
  * @module
  */
 
-import { Alert, alertName, TlsError } from "../alerts.ts";
-import type { ConnectionInfo, EngineSink, TlsConfig, TlsEngine } from "../engine.ts";
-import { toHex } from "./bytes.ts";
-import { ClientHandshake } from "./client.ts";
+import { Alert, alertName, TlsError } from "../../ssl/alerts.ts";
+import type { ConnectionInfo, EngineSink, TlsConfig, TlsEngine } from "../../ssl/engine.ts";
+import { toHex } from "../../protocol/bytes.ts";
+import { ClientHandshake } from "./client_handshake.ts";
 import {
   type CipherSuiteInfo,
   CONTENT_TYPE_NAMES,
@@ -23,7 +23,7 @@ import {
   HANDSHAKE_NAMES,
   HandshakeType,
   MAX_HANDSHAKE_MESSAGE,
-} from "./constants.ts";
+} from "../../protocol/constants.ts";
 import {
   type HandshakeContext,
   type ResolvedOptions,
@@ -31,11 +31,11 @@ import {
   type RoleHandshake,
   type Tls13Options,
 } from "./context.ts";
-import { type CryptoProvider, NodeCryptoProvider } from "./crypto.ts";
+import { type CryptoProvider, NodeCryptoProvider } from "../../crypto/node_provider.ts";
 import { nextTrafficSecret, trafficKeys, Transcript } from "./key_schedule.ts";
-import { handshakeMessage, parseNewSessionTicket } from "./messages.ts";
+import { handshakeMessage, parseNewSessionTicket } from "../../protocol/messages.ts";
 import { type InboundRecord, RecordProtection, RecordReader, RecordWriter } from "./record.ts";
-import { ServerHandshake } from "./server.ts";
+import { ServerHandshake } from "./server_handshake.ts";
 
 /**
  * A TLS 1.3 engine: the {@link TlsEngine} interface plus KeyUpdate.

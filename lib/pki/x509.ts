@@ -14,7 +14,7 @@
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { forge, toBinaryString } from "./forge.ts";
-import { Alert } from "./alerts.ts";
+import { Alert } from "../ssl/alerts.ts";
 
 /**
  * Every PEM block with the given label, decoded to DER.

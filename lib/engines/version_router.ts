@@ -7,10 +7,10 @@
  * @module
  */
 
-import { Alert, TlsError } from "./alerts.ts";
-import type { ConnectionInfo, EngineFactory, EngineSink, TlsConfig, TlsEngine } from "./engine.ts";
-import { MemoryBio } from "./memory_bio.ts";
-import { RecordScanner } from "./records.ts";
+import { Alert, TlsError } from "../ssl/alerts.ts";
+import type { ConnectionInfo, EngineFactory, EngineSink, TlsConfig, TlsEngine } from "../ssl/engine.ts";
+import { MemoryBio } from "../ssl/memory_bio.ts";
+import { RecordScanner } from "../protocol/records.ts";
 import { parseClientHelloVersions } from "./tls13/mod.ts";
 
 /** A plaintext fatal alert, as sent before any version is agreed. */

@@ -9,11 +9,11 @@
  * @module
  */
 
-import { forge, fromBinaryString, toBinaryString } from "./forge.ts";
-import { Alert, TlsError } from "./alerts.ts";
-import type { EngineSink, ProtocolVersion, TlsConfig, TlsEngine, TraceEvent } from "./engine.ts";
-import { CertificateError, isIpLiteral, pemToDer, verifyChain } from "./x509.ts";
-import { RecordScanner } from "./records.ts";
+import { forge, fromBinaryString, toBinaryString } from "../../pki/forge.ts";
+import { Alert, TlsError } from "../../ssl/alerts.ts";
+import type { EngineSink, ProtocolVersion, TlsConfig, TlsEngine, TraceEvent } from "../../ssl/engine.ts";
+import { CertificateError, isIpLiteral, pemToDer, verifyChain } from "../../pki/x509.ts";
+import { RecordScanner } from "../../protocol/records.ts";
 
 // Connection fields forge's type definitions do not list.
 interface ForgeConnectionInternals {

@@ -14,8 +14,8 @@
  * @module
  */
 
-import type { Ssl } from "./ssl.ts";
-import type { ConnectionInfo } from "./engine.ts";
+import type { Ssl } from "../ssl/ssl.ts";
+import type { ConnectionInfo } from "../ssl/engine.ts";
 import { CANCELLED, type ChunkSource } from "./chunk_source.ts";
 
 /** How long close_notify may take to leave when the user interrupts. */

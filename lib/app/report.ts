@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { ConnectionInfo, TraceEvent } from "./engine.ts";
-import { derToPem, describeCertificate } from "./x509.ts";
+import type { ConnectionInfo, TraceEvent } from "../ssl/engine.ts";
+import { derToPem, describeCertificate } from "../pki/x509.ts";
 
 /** Which kinds of tracing the user asked for. */
 export interface TraceFlags {

@@ -30,9 +30,9 @@ import {
   X509Certificate,
 } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { Alert, TlsError } from "../alerts.ts";
-import { concat } from "./bytes.ts";
-import { Group, SignatureScheme } from "./constants.ts";
+import { Alert, TlsError } from "../ssl/alerts.ts";
+import { concat } from "../protocol/bytes.ts";
+import { Group, SignatureScheme } from "../protocol/constants.ts";
 
 /**
  * Hash functions the key schedule uses.

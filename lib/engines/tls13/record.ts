@@ -11,9 +11,9 @@
  * @module
  */
 
-import { Alert, TlsError } from "../alerts.ts";
-import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from "./constants.ts";
-import type { AeadCipher } from "./crypto.ts";
+import { Alert, TlsError } from "../../ssl/alerts.ts";
+import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from "../../protocol/constants.ts";
+import type { AeadCipher } from "../../crypto/node_provider.ts";
 
 const TAG = 16;
 const HEADER = 5;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { Alert, TlsError } from "../alerts.ts";
+import { Alert, TlsError } from "../ssl/alerts.ts";
 import { Reader, Writer } from "./bytes.ts";
 import { ExtensionType } from "./constants.ts";
 

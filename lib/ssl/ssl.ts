@@ -17,7 +17,7 @@
 import { MemoryBio } from "./memory_bio.ts";
 import { Alert, TlsError } from "./alerts.ts";
 import type { ConnectionInfo, EngineFactory, TlsConfig, TlsEngine, TraceEvent } from "./engine.ts";
-import { RecordScanner } from "./records.ts";
+import { RecordScanner } from "../protocol/records.ts";
 
 /**
  * What the last call needs next, like `SSL_get_error`:

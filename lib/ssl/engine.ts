@@ -111,7 +111,7 @@ export interface EngineSink {
  * A TLS protocol implementation seen from the adapter.
  *
  * Errors: a fatal problem makes {@link receive} (or another call) throw a
- * `TlsError` (lib/alerts.ts); the alert to send, if any, has already been passed to
+ * `TlsError` (lib/ssl/alerts.ts); the alert to send, if any, has already been passed to
  * {@link EngineSink.outgoing}. After that the engine is dead: further calls
  * throw the same error.
  */

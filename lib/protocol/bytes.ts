@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Alert, TlsError } from "../alerts.ts";
+import { Alert, TlsError } from "../ssl/alerts.ts";
 
 /**
  * Reads big-endian integers and length-prefixed vectors from a byte range.

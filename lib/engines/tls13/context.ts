@@ -6,14 +6,14 @@
  * @module
  */
 
-import { Alert, TlsError } from "../alerts.ts";
-import type { ConnectionInfo, TlsConfig } from "../engine.ts";
-import { CertificateError, pemToDer, verifyChain } from "../x509.ts";
-import type { CipherSuiteInfo } from "./constants.ts";
-import { CERTIFICATE_VERIFY_SCHEMES, CIPHER_SUITES, Group, GROUP_NAMES } from "./constants.ts";
-import { type CryptoProvider, schemeFitsKey, type SigningKey } from "./crypto.ts";
+import { Alert, TlsError } from "../../ssl/alerts.ts";
+import type { ConnectionInfo, TlsConfig } from "../../ssl/engine.ts";
+import { CertificateError, pemToDer, verifyChain } from "../../pki/x509.ts";
+import type { CipherSuiteInfo } from "../../protocol/constants.ts";
+import { CERTIFICATE_VERIFY_SCHEMES, CIPHER_SUITES, Group, GROUP_NAMES } from "../../protocol/constants.ts";
+import { type CryptoProvider, schemeFitsKey, type SigningKey } from "../../crypto/node_provider.ts";
 import type { Transcript } from "./key_schedule.ts";
-import type { Extension } from "./messages.ts";
+import type { Extension } from "../../protocol/messages.ts";
 
 /**
  * Engine options beyond {@link TlsConfig}: algorithm choices and test hooks.

@@ -9,8 +9,8 @@
  * @module
  */
 
-import { Alert, TlsError } from "../alerts.ts";
-import { constantTimeEqual, equalBytes } from "./bytes.ts";
+import { Alert, TlsError } from "../../ssl/alerts.ts";
+import { constantTimeEqual, equalBytes } from "../../protocol/bytes.ts";
 import {
   CERTIFICATE_VERIFY_SCHEMES,
   type CipherSuiteInfo,
@@ -19,7 +19,7 @@ import {
   HRR_RANDOM,
   SIGNATURE_SCHEME_NAMES,
   Version,
-} from "./constants.ts";
+} from "../../protocol/constants.ts";
 import {
   chooseScheme,
   type Credentials,
@@ -59,7 +59,7 @@ import {
   parseServerName,
   parseSupportedVersions,
   parseU16List,
-} from "./messages.ts";
+} from "../../protocol/messages.ts";
 
 type State = "wait_ch" | "wait_ch2" | "wait_cert" | "wait_cv" | "wait_finished" | "done";
 

@@ -6,11 +6,11 @@
  */
 
 import { fail } from "./cli.ts";
-import type { EngineFactory, ProtocolVersion } from "./engine.ts";
-import { tls13EngineFactory } from "./tls13/mod.ts";
-import { versionRouter } from "./version_router.ts";
-import { keyMatchesCertificate } from "./x509.ts";
-import { createForgeEngine } from "./forge_engine.ts";
+import type { EngineFactory, ProtocolVersion } from "../ssl/engine.ts";
+import { tls13EngineFactory } from "../engines/tls13/mod.ts";
+import { versionRouter } from "../engines/version_router.ts";
+import { keyMatchesCertificate } from "../pki/x509.ts";
+import { createForgeEngine } from "../engines/forge/forge_engine.ts";
 import type { TraceFlags } from "./report.ts";
 
 /** `parseArgs` option table entries used by both programs. */

@@ -6,10 +6,10 @@
  * @module
  */
 
-import { concat, Writer } from "./bytes.ts";
-import type { CipherSuiteInfo } from "./constants.ts";
-import { HandshakeType } from "./constants.ts";
-import type { CryptoProvider, HashAlgorithm, HashContext } from "./crypto.ts";
+import { concat, Writer } from "../../protocol/bytes.ts";
+import type { CipherSuiteInfo } from "../../protocol/constants.ts";
+import { HandshakeType } from "../../protocol/constants.ts";
+import type { CryptoProvider, HashAlgorithm, HashContext } from "../../crypto/node_provider.ts";
 
 /**
  * HKDF-Expand (RFC 5869 §2.3) on the provider's HMAC.

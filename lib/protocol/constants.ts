@@ -49,8 +49,8 @@ export const HandshakeType = {
   message_hash: 254,
 } as const;
 
-/** Names of {@link HandshakeType} values, for tracing: one table for every engine (lib/records.ts). */
-export { HANDSHAKE_TYPES as HANDSHAKE_NAMES } from "../records.ts";
+/** Names of {@link HandshakeType} values, for tracing: one table for every engine (lib/protocol/records.ts). */
+export { HANDSHAKE_TYPES as HANDSHAKE_NAMES } from "./records.ts";
 
 /**
  * Extension types this implementation reads or writes (RFC 8446 §4.2).

@@ -4,21 +4,21 @@
  *
  * @example
  * ```ts
- * import { createTls13Engine } from "./lib/tls13/mod.ts";
- * import { Ssl } from "./lib/ssl.ts";
+ * import { createTls13Engine } from "./mod.ts";
+ * import { Ssl } from "../../ssl/ssl.ts";
  * const ssl = new Ssl(createTls13Engine, { role: "client", serverName: "localhost", caCertificates: [caPem] });
  * ```
  *
  * @module
  */
 
-import type { EngineFactory, TlsEngine } from "../engine.ts";
+import type { EngineFactory, TlsEngine } from "../../ssl/engine.ts";
 import type { Tls13Options } from "./context.ts";
-import { createTls13Engine } from "./engine.ts";
+import { createTls13Engine } from "./connection.ts";
 
-export { createTls13Engine, type Tls13Engine } from "./engine.ts";
+export { createTls13Engine, type Tls13Engine } from "./connection.ts";
 export type { Tls13Options } from "./context.ts";
-export { type ClientHelloProbe, parseClientHelloVersions } from "./probe.ts";
+export { type ClientHelloProbe, parseClientHelloVersions } from "../../protocol/probe.ts";
 export {
   type AeadAlgorithm,
   type AeadCipher,
@@ -29,9 +29,9 @@ export {
   keyShareFromPrivateKey,
   NodeCryptoProvider,
   type SigningKey,
-} from "./crypto.ts";
-export { CIPHER_SUITES, type CipherSuiteInfo, Group, SignatureScheme } from "./constants.ts";
-export type { Extension } from "./messages.ts";
+} from "../../crypto/node_provider.ts";
+export { CIPHER_SUITES, type CipherSuiteInfo, Group, SignatureScheme } from "../../protocol/constants.ts";
+export type { Extension } from "../../protocol/messages.ts";
 
 /**
  * An {@link EngineFactory} with fixed TLS 1.3 options (cipher suites,

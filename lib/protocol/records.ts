@@ -6,8 +6,8 @@
  * @module
  */
 
-import { Alert, TlsError } from "./alerts.ts";
-import type { TraceEvent } from "./engine.ts";
+import { Alert, TlsError } from "../ssl/alerts.ts";
+import type { TraceEvent } from "../ssl/engine.ts";
 
 /** Record content types by code (RFC 8446 §5.1). */
 export const CONTENT_TYPES: Readonly<Record<number, string>> = {
