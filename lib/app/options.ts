@@ -7,7 +7,7 @@
 
 import { fail } from "./cli.ts";
 import type { EngineFactory, ProtocolVersion } from "../ssl/engine.ts";
-import { tls13EngineFactory } from "../engines/tls13/mod.ts";
+import { createTls13Engine } from "../engines/tls13/mod.ts";
 import { versionRouter } from "../engines/version_router.ts";
 import { keyMatchesCertificate } from "../pki/x509.ts";
 import { createForgeEngine } from "../engines/forge/forge_engine.ts";
@@ -49,8 +49,8 @@ export const COMMON_HELP = `  --min-version V          lowest protocol version: 
   --idle-timeout S         drop a connection idle for longer (default 0: never)
   -h, --help               this help`;
 
-/** TLS 1.3 engine as the programs use it: records are traced by the adapter. */
-const tls13 = tls13EngineFactory({ traceRecords: false });
+/** TLS 1.3 engine as the programs use it: default options. */
+const tls13: EngineFactory = createTls13Engine;
 
 /** Engines by their `--engine` name. */
 export const ENGINES: Readonly<Record<string, EngineFactory>> = {

@@ -7,9 +7,11 @@
  * conn.write() ← ssl.wbio ← ssl.write() ← input (stdin)
  * ```
  *
- * The socket and the input are read concurrently, neither waits on the
- * other; every write is awaited, so a slow peer holds back our input and a
- * slow output holds back the socket — memory stays bounded.
+ * Two copy loops, one per direction, run concurrently: neither waits on
+ * the other. Every write is awaited, so a slow peer holds back our input
+ * and a slow output holds back the socket — memory stays bounded. The
+ * connection's state lives in {@link PumpLifecycle}; timeouts and the
+ * interrupt are wired in `pump_guards.ts`.
  *
  * @module
  */
@@ -17,17 +19,16 @@
 import type { Ssl } from "../ssl/ssl.ts";
 import type { ConnectionInfo } from "../ssl/engine.ts";
 import { CANCELLED, type ChunkSource } from "./chunk_source.ts";
+import { guard, type Guarded, type Limits } from "./pump_guards.ts";
+import { PumpError, PumpLifecycle, type PumpResult, type PumpState } from "./pump_lifecycle.ts";
 
-/** How long close_notify may take to leave when the user interrupts. */
-const INTERRUPT_GRACE_MS = 1000;
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { PumpError, type PumpResult } from "./pump_lifecycle.ts";
 
 /** Socket read size: large reads keep per-call overhead low. */
 const READ_SIZE = 256 * 1024;
 
 /** Options for {@link pump}. */
-export interface PumpOptions {
+export interface PumpOptions extends Limits {
   /** Plaintext to send to the peer (stdin). */
   input: ChunkSource;
   /** Where the peer's decrypted bytes go (stdout); awaited. */
@@ -36,36 +37,6 @@ export interface PumpOptions {
   onHandshake?: (info: ConnectionInfo) => void;
   /** Sees every encrypted byte crossing the socket (hex dumps). */
   onSocketData?: (direction: "in" | "out", bytes: Uint8Array) => void;
-  /** Give up when the handshake has not completed after this many ms. */
-  handshakeTimeoutMs?: number;
-  /** Give up when nothing moved for this many ms (0 or unset: never). */
-  idleTimeoutMs?: number;
-  /** When this aborts, send close_notify, flush (for at most a moment), and end (e.g. on SIGINT). */
-  interrupt?: AbortSignal;
-}
-
-/** How a connection went. */
-export interface PumpResult {
-  /** Plaintext bytes received from the peer and written to the output. */
-  bytesIn: number;
-  /** Plaintext bytes taken from the input and sent to the peer. */
-  bytesOut: number;
-  /** From the start of the handshake to the end, in milliseconds. */
-  durationMs: number;
-  info: ConnectionInfo | undefined;
-}
-
-/** Why a connection ended badly; the message is one line for the user. */
-export class PumpError extends Error {
-  /** Bytes moved before the failure. */
-  result?: PumpResult;
-  /** The local output (stdout) failed, not the connection. */
-  readonly outputFailed: boolean;
-  constructor(message: string, outputFailed = false) {
-    super(message);
-    this.name = "PumpError";
-    this.outputFailed = outputFailed;
-  }
 }
 
 function socketErrorText(e: unknown): string {
@@ -80,8 +51,13 @@ function socketErrorText(e: unknown): string {
  *
  * @example
  * ```ts
+ * import { writeAll } from "./pump.ts";
+ *
  * await writeAll(Deno.stdout, new TextEncoder().encode("hi\n"));
  * ```
+ *
+ * @param writer Anything with a `write` that may take part of its input, such as `Deno.stdout` or a `Deno.Conn`.
+ * @param bytes What to write, all of it.
  */
 export async function writeAll(writer: { write(p: Uint8Array): Promise<number> }, bytes: Uint8Array): Promise<void> {
   let off = 0;
@@ -93,93 +69,127 @@ export async function writeAll(writer: { write(p: Uint8Array): Promise<number> }
  * peer's close_notify); rejects with a {@link PumpError} otherwise. Does not
  * close `conn`: the caller owns it.
  *
- * @example
- * ```ts
- * const stdin = new ChunkSource(Deno.stdin.readable);
- * const result = await pump(conn, ssl, {
- *   input: stdin,
- *   output: (b) => writeAllTo(Deno.stdout, b),
+ * @example Serve one client: its data to stdout, stdin to it
+ * ```ts ignore
+ * import { ChunkSource, createTls13Engine, pump, Ssl, writeAll } from "../mod.ts";
+ *
+ * const config = {
+ *   role: "server" as const,
+ *   certificateChain: await Deno.readTextFile("certs/server.crt"),
+ *   privateKey: await Deno.readTextFile("certs/server.key"),
+ * };
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 55555 });
+ * const conn = await listener.accept();
+ * const result = await pump(conn, new Ssl(createTls13Engine, config), {
+ *   input: new ChunkSource(Deno.stdin.readable),
+ *   output: (bytes) => writeAll(Deno.stdout, bytes),
  * });
- * console.error(`${result.bytesIn} bytes in`);
+ * console.error(`${result.bytesIn} bytes in, ${result.bytesOut} bytes out`);
+ * conn.close();
  * ```
+ *
+ * @param conn The connected socket; left open.
+ * @param ssl A fresh {@link Ssl} for this connection.
+ * @param opts Where plaintext comes from and goes to, limits, callbacks.
+ * @returns How the connection went.
  */
-export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promise<PumpResult> {
-  const started = performance.now();
-  const result: PumpResult = { bytesIn: 0, bytesOut: 0, durationMs: 0, info: undefined };
-  const ended = Promise.withResolvers<void>();
-  const endedSignal = new AbortController();
-  ended.promise.then(() => endedSignal.abort());
-  const handshook = Promise.withResolvers<void>();
-  let failure: PumpError | undefined;
-  let finished = false;
+export function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promise<PumpResult> {
+  return new Pump(conn, ssl, opts).run();
+}
 
-  // Writes from both directions go through one chain, so records reach the
-  // socket whole and in the order the Ssl produced them.
-  let writing: Promise<void> = Promise.resolve();
-  const flush = (): Promise<void> => {
-    writing = writing.then(async () => {
+/** One connection being pumped: the two copy loops and the socket writes they share. */
+class Pump implements Guarded {
+  readonly #conn: Deno.Conn;
+  readonly #ssl: Ssl;
+  readonly #opts: PumpOptions;
+  readonly #life: PumpLifecycle;
+  readonly #result: PumpResult = { bytesIn: 0, bytesOut: 0, durationMs: 0, info: undefined };
+  readonly started = performance.now();
+  lastActivity = this.started;
+  /**
+   * Writes from both directions go through one chain, so records reach the
+   * socket whole and in the order the Ssl produced them.
+   */
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions) {
+    this.#conn = conn;
+    this.#ssl = ssl;
+    this.#opts = opts;
+    // A failure closes the socket: that wakes whichever loop still waits on it.
+    this.#life = new PumpLifecycle(() => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    });
+  }
+
+  get state(): PumpState {
+    return this.#life.state;
+  }
+
+  fail(e: unknown): void {
+    this.#life.fail(e);
+  }
+
+  async run(): Promise<PumpResult> {
+    const socketSide = this.#socketToOutput().then(() => this.#life.finish(), (e) => this.fail(e));
+    const inputSide = this.#inputToSocket().catch((e) => this.fail(e));
+    await guard(this, Promise.all([socketSide, inputSide]), this.#opts);
+    const result = this.#result;
+    result.durationMs = performance.now() - this.started;
+    result.info ??= this.#ssl.info;
+    const failure = this.#life.failure;
+    if (failure) {
+      failure.result = result;
+      throw failure;
+    }
+    return result;
+  }
+
+  /** Writes everything the Ssl has queued for the peer, after what is already being written. */
+  #flush(): Promise<void> {
+    this.#writing = this.#writing.then(async () => {
+      const ssl = this.#ssl;
       while (ssl.wbio.pending > 0) {
         const bytes = ssl.wbio.read();
-        opts.onSocketData?.("out", bytes);
+        this.#opts.onSocketData?.("out", bytes);
         try {
-          await writeAll(conn, bytes);
+          await writeAll(this.#conn, bytes);
         } catch (e) {
           throw new PumpError(socketErrorText(e));
         }
       }
     });
-    return writing;
-  };
+    return this.#writing;
+  }
 
-  const stop = (e: unknown): void => {
-    if (finished) return;
-    finished = true;
-    failure = e instanceof PumpError ? e : new PumpError(e instanceof Error ? e.message : String(e));
-    ended.resolve();
-    // Wakes whichever loop is still waiting on the socket.
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-  };
-
-  let lastActivity = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    if (!ssl.isInitFinished && opts.handshakeTimeoutMs && now - started > opts.handshakeTimeoutMs) {
-      stop(new PumpError(`handshake not completed within ${opts.handshakeTimeoutMs / 1000} s`));
-    } else if (opts.idleTimeoutMs && now - lastActivity > opts.idleTimeoutMs) {
-      stop(new PumpError(`idle for more than ${opts.idleTimeoutMs / 1000} s`));
+  async sendCloseNotify(): Promise<void> {
+    if (this.state === "open" || this.state === "closing") {
+      this.#life.closing();
+      this.#ssl.shutdown(); // sent once, however many ways we get here
     }
-  }, 100);
+    await this.#flush();
+  }
 
-  // A listener removed when the pump ends: a callback on a process-long
-  // promise would keep every connection's objects alive.
-  const onInterrupt = async () => {
-    if (finished) return;
-    try {
-      if (ssl.isInitFinished) ssl.shutdown();
-      // A peer that does not read must not hold the exit up.
-      await Promise.race([flush(), delay(INTERRUPT_GRACE_MS)]);
-    } catch { /* the peer may be gone already */ }
-    stop(new PumpError("interrupted"));
-  };
-  opts.interrupt?.addEventListener("abort", onInterrupt, { once: true });
+  async #tlsFailure(): Promise<never> {
+    await this.#flush().catch(() => {}); // the alert, if the engine queued one
+    throw new PumpError(this.#ssl.error?.describe() ?? "TLS error");
+  }
 
-  const tlsFailure = async (): Promise<never> => {
-    await flush().catch(() => {}); // the alert, if the engine queued one
-    throw new PumpError(ssl.error?.describe() ?? "TLS error");
-  };
-
-  const socketToOutput = async (): Promise<void> => {
-    if (ssl.handshake() === "ssl") await tlsFailure();
-    await flush();
+  /** socket → rbio → ssl.read() → output, driving the handshake on the way. */
+  async #socketToOutput(): Promise<void> {
+    const ssl = this.#ssl;
+    const opts = this.#opts;
+    if (ssl.handshake() === "ssl") await this.#tlsFailure();
+    await this.#flush();
     let buffer = new Uint8Array(READ_SIZE);
     while (true) {
       let n: number | null;
       try {
-        n = await conn.read(buffer);
+        n = await this.#conn.read(buffer);
       } catch (e) {
-        if (finished) return;
+        if (this.state === "closed") return;
         throw new PumpError(socketErrorText(e));
       }
       if (n === null) {
@@ -189,22 +199,22 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
             : "peer closed the connection during the handshake",
         );
       }
-      lastActivity = performance.now();
+      this.lastActivity = performance.now();
       const bytes = buffer.subarray(0, n);
       opts.onSocketData?.("in", bytes);
       ssl.rbio.write(bytes);
-      if (!ssl.isInitFinished) {
+      if (this.state === "handshaking") {
         const status = ssl.handshake();
-        if (status === "ssl") await tlsFailure();
+        if (status === "ssl") await this.#tlsFailure();
         if (status === "zero-return") throw new PumpError("peer sent close_notify during the handshake");
         if (status === "none") {
-          result.info = ssl.info;
+          this.#result.info = ssl.info;
           opts.onHandshake?.(ssl.info!);
-          handshook.resolve();
+          this.#life.open();
         }
       }
       for (let data = ssl.read(); data.length > 0; data = ssl.read()) {
-        result.bytesIn += data.length;
+        this.#result.bytesIn += data.length;
         try {
           await opts.output(data);
         } catch (e) {
@@ -218,70 +228,43 @@ export async function pump(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions): Promis
       // and a large allocation per read. Until then (the server's version
       // probe holds on to the ClientHello's bytes) each read gets a new one.
       if (!(ssl.isInitFinished && ssl.rbio.pending === 0)) buffer = new Uint8Array(READ_SIZE);
-      if (status === "ssl") await tlsFailure();
-      if (status === "zero-return") {
-        ssl.shutdown(); // answer close_notify with ours, if not sent yet
-        await flush();
-        return;
-      }
+      if (status === "ssl") await this.#tlsFailure();
+      if (status === "zero-return") return await this.sendCloseNotify(); // answer close_notify with ours
       // Handshake replies, KeyUpdate answers: small, so sent without waiting.
       // Waiting here while our input side's large write is stuck would stop
       // us reading, and a peer doing the same would deadlock with us.
-      if (ssl.wbio.pending > 0) flush().catch(() => {}); // a failed write surfaces on the next read
-      else if (!ssl.isInitFinished) await flush();
+      if (ssl.wbio.pending > 0) this.#flush().catch(() => {}); // a failed write surfaces on the next read
+      else if (!ssl.isInitFinished) await this.#flush();
     }
-  };
+  }
 
-  const inputToSocket = async (): Promise<void> => {
-    await Promise.race([handshook.promise, ended.promise]);
+  /** input → ssl.write() → wbio → socket, once the handshake is done; its end sends close_notify. */
+  async #inputToSocket(): Promise<void> {
+    const ssl = this.#ssl;
+    const input = this.#opts.input;
+    await this.#life.openOrEnded;
     // An input that ended before this connection began has nothing to say:
     // the peer is only listened to, not hung up on.
-    if (finished || opts.input.eof) return;
+    if (this.state !== "open" || input.eof) return;
     while (true) {
-      const chunk = await opts.input.read(endedSignal.signal);
+      const chunk = await input.read(this.#life.ended);
       if (chunk === CANCELLED) return;
-      if (finished || ssl.peerClosed) {
+      if (this.state !== "open" || ssl.peerClosed) {
         // The connection is ending while this chunk was on its way: keep it for the next one.
-        if (chunk !== null) opts.input.unread(chunk);
+        if (chunk !== null) input.unread(chunk);
         return;
       }
-      lastActivity = performance.now();
+      this.lastActivity = performance.now();
       if (chunk === null) {
-        ssl.shutdown();
-        await flush();
+        await this.sendCloseNotify();
         try {
-          await conn.closeWrite();
+          await this.#conn.closeWrite();
         } catch { /* the peer may already be gone */ }
         return;
       }
-      if (ssl.write(chunk) === 0 && ssl.getError() === "ssl") await tlsFailure();
-      result.bytesOut += chunk.length;
-      await flush();
+      if (ssl.write(chunk) === 0 && ssl.getError() === "ssl") await this.#tlsFailure();
+      this.#result.bytesOut += chunk.length;
+      await this.#flush();
     }
-  };
-
-  const socketSide = socketToOutput().then(() => {
-    finished = true;
-    ended.resolve();
-  }, stop);
-  const inputSide = inputToSocket().catch(stop);
-  const bothSides = Promise.all([socketSide, inputSide]);
-  // On a signal the process exits next: a loop stuck writing to a stalled
-  // stdout must not hold that up for more than a moment.
-  let onAbortWait = () => {};
-  const interrupted = new Promise<void>((resolve) => {
-    onAbortWait = () => resolve();
-    opts.interrupt?.addEventListener("abort", onAbortWait, { once: true });
-  });
-  await Promise.race([bothSides, interrupted.then(() => Promise.race([bothSides, delay(2 * INTERRUPT_GRACE_MS)]))]);
-  opts.interrupt?.removeEventListener("abort", onAbortWait);
-  opts.interrupt?.removeEventListener("abort", onInterrupt);
-  clearInterval(timer);
-  result.durationMs = performance.now() - started;
-  result.info ??= ssl.info;
-  if (failure) {
-    failure.result = result;
-    throw failure;
   }
-  return result;
 }

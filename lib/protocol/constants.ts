@@ -19,12 +19,13 @@ export const ContentType = {
   application_data: 23,
 } as const;
 
-/** Names of {@link ContentType} values, for tracing. */
+/** Record content type names by code, for tracing: every type a TLS peer may send (heartbeat: RFC 6520). */
 export const CONTENT_TYPE_NAMES: Readonly<Record<number, string>> = {
   20: "change_cipher_spec",
   21: "alert",
   22: "handshake",
   23: "application_data",
+  24: "heartbeat",
 };
 
 /**
@@ -49,8 +50,24 @@ export const HandshakeType = {
   message_hash: 254,
 } as const;
 
-/** Names of {@link HandshakeType} values, for tracing: one table for every engine (lib/protocol/records.ts). */
-export { HANDSHAKE_TYPES as HANDSHAKE_NAMES } from "./records.ts";
+/** Handshake message names by type, for tracing: one table for every engine and version (RFC 8446 §4, RFC 5246 §7.4). */
+export const HANDSHAKE_NAMES: Readonly<Record<number, string>> = {
+  0: "HelloRequest",
+  1: "ClientHello",
+  2: "ServerHello",
+  4: "NewSessionTicket",
+  5: "EndOfEarlyData",
+  8: "EncryptedExtensions",
+  11: "Certificate",
+  12: "ServerKeyExchange",
+  13: "CertificateRequest",
+  14: "ServerHelloDone",
+  15: "CertificateVerify",
+  16: "ClientKeyExchange",
+  20: "Finished",
+  24: "KeyUpdate",
+  254: "message_hash",
+};
 
 /**
  * Extension types this implementation reads or writes (RFC 8446 §4.2).

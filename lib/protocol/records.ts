@@ -8,40 +8,10 @@
 
 import { Alert, TlsError } from "../ssl/alerts.ts";
 import type { TraceEvent } from "../ssl/engine.ts";
-
-/** Record content types by code (RFC 8446 §5.1). */
-export const CONTENT_TYPES: Readonly<Record<number, string>> = {
-  20: "change_cipher_spec",
-  21: "alert",
-  22: "handshake",
-  23: "application_data",
-  24: "heartbeat",
-};
-
-/** Handshake message names by type (RFC 8446 §4, RFC 5246 §7.4). */
-export const HANDSHAKE_TYPES: Readonly<Record<number, string>> = {
-  0: "HelloRequest",
-  1: "ClientHello",
-  2: "ServerHello",
-  4: "NewSessionTicket",
-  5: "EndOfEarlyData",
-  8: "EncryptedExtensions",
-  11: "Certificate",
-  12: "ServerKeyExchange",
-  13: "CertificateRequest",
-  14: "ServerHelloDone",
-  15: "CertificateVerify",
-  16: "ClientKeyExchange",
-  20: "Finished",
-  24: "KeyUpdate",
-  254: "message_hash",
-};
+import { CONTENT_TYPE_NAMES, HANDSHAKE_NAMES, MAX_HANDSHAKE_MESSAGE } from "./constants.ts";
 
 /** The largest record body any TLS version allows (RFC 5246 §6.2.3: 2^14 + 2048). */
 export const MAX_RECORD_BODY = 16384 + 2048;
-
-/** The largest handshake message we accept (a long certificate chain fits). */
-export const MAX_HANDSHAKE_MESSAGE = 64 * 1024;
 
 /** What a {@link RecordScanner} does besides splitting records. */
 export interface ScannerOptions {
@@ -107,7 +77,7 @@ export class RecordScanner {
     const h = this.#header;
     this.#type = h[0];
     const length = (h[3] << 8) | h[4];
-    if (!(h[0] in CONTENT_TYPES) || h[1] !== 3) {
+    if (!(h[0] in CONTENT_TYPE_NAMES) || h[1] !== 3) {
       if (this.#enforce) {
         const text = Array.from(h, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
         throw new TlsError(
@@ -129,7 +99,7 @@ export class RecordScanner {
     this.#emit({
       kind: "record",
       direction: this.#direction,
-      contentType: CONTENT_TYPES[h[0]],
+      contentType: CONTENT_TYPE_NAMES[h[0]],
       version: (h[1] << 8) | h[2],
       length,
     });
@@ -170,7 +140,7 @@ export class RecordScanner {
         this.#emit({
           kind: "message",
           direction: this.#direction,
-          name: HANDSHAKE_TYPES[h[0]] ?? `handshake(${h[0]})`,
+          name: HANDSHAKE_NAMES[h[0]] ?? `handshake(${h[0]})`,
           length,
         });
       }

@@ -18,7 +18,6 @@ import { toHex } from "../../protocol/bytes.ts";
 import { ClientHandshake } from "./client_handshake.ts";
 import {
   type CipherSuiteInfo,
-  CONTENT_TYPE_NAMES,
   ContentType,
   HANDSHAKE_NAMES,
   HandshakeType,
@@ -147,10 +146,7 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     if (!this.#handshakeDone) throw new TlsError(Alert.internal_error, "send() before the handshake completed");
     if (this.#writeClosed) throw new TlsError(Alert.internal_error, "send() after close()");
     if (bytes.length === 0 && !this.options.sendEmptyRecords) return;
-    this.#guard(() => {
-      this.#emitRecordTrace("out", ContentType.application_data, bytes.length);
-      this.#out.push(this.#writer.seal(ContentType.application_data, bytes));
-    });
+    this.#guard(() => this.#out.push(this.#writer.seal(ContentType.application_data, bytes)));
   }
 
   close(): void {
@@ -188,7 +184,6 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
 
   sendChangeCipherSpec(): void {
     this.#flushHandshake();
-    this.#emitRecordTrace("out", ContentType.change_cipher_spec, 1, true);
     this.#sink.trace?.({ kind: "message", direction: "out", name: "ChangeCipherSpec", length: 1 });
     this.#out.push(CCS_RECORD.slice());
   }
@@ -268,7 +263,6 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
 
   #sendAlert(code: number, level: number): void {
     this.#flushHandshake();
-    this.#emitRecordTrace("out", ContentType.alert, 2);
     this.#sink.trace?.({ kind: "message", direction: "out", name: "Alert", length: 2, detail: alertName(code) });
     this.#out.push(this.#writer.seal(ContentType.alert, new Uint8Array([level, code])));
   }
@@ -285,7 +279,6 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
       data.set(p, at);
       at += p.length;
     }
-    this.#emitRecordTrace("out", ContentType.handshake, n);
     this.#out.push(this.#writer.seal(ContentType.handshake, data, this.#pendingVersion));
     this.#pendingVersion = 0x0303;
   }
@@ -306,29 +299,8 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     this.#sink.outgoing(all);
   }
 
-  #emitRecordTrace(direction: "in" | "out", type: number, length: number, plain = false): void {
-    const trace = this.#sink.trace;
-    if (!trace || !this.options.traceRecords) return;
-    const protectedOut = direction === "out" && !plain && this.#writer.protection !== undefined;
-    trace({
-      kind: "record",
-      direction,
-      contentType: CONTENT_TYPE_NAMES[protectedOut ? ContentType.application_data : type],
-      version: 0x0303,
-      length: protectedOut ? length + 17 : length,
-    });
-  }
-
+  // Records are traced by the adapter (lib/ssl/ssl.ts), the one owner for every engine.
   #onRecord(rec: InboundRecord): void {
-    if (this.#sink.trace && this.options.traceRecords) {
-      this.#sink.trace({
-        kind: "record",
-        direction: "in",
-        contentType: CONTENT_TYPE_NAMES[rec.outerType],
-        version: rec.version,
-        length: rec.length,
-      });
-    }
     if (this.#peerClosed) throw new TlsError(Alert.unexpected_message, "data received after close_notify");
     // RFC 8446 §5.1: nothing may come between the records of one handshake message.
     if (this.#hsLen !== 0 && rec.type !== ContentType.handshake) {

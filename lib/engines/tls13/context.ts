@@ -34,8 +34,6 @@ export interface Tls13Options {
   keyShareGroups?: string[];
   /** Middlebox compatibility mode (RFC 8446 §D.4): client session id and dummy CCS (default true). */
   middleboxCompat?: boolean;
-  /** Emit `record` trace events (default true; an adapter that traces records itself can turn them off). */
-  traceRecords?: boolean;
   /** Send an empty application-data record for an empty write (default false: skip it); for testing peers. */
   sendEmptyRecords?: boolean;
   /** Client: last look at the ClientHello extensions (for fingerprint shaping and reproducing traces). */
@@ -62,7 +60,6 @@ export interface ResolvedOptions {
   groups: number[];
   keyShareGroups: number[];
   middleboxCompat: boolean;
-  traceRecords: boolean;
   sendEmptyRecords: boolean;
   clientHelloExtensions?: (extensions: Extension[]) => Extension[];
   encryptedExtensions?: (extensions: Extension[]) => Extension[];
@@ -106,7 +103,6 @@ export function resolveOptions(o: Tls13Options, fallback: () => CryptoProvider):
     groups,
     keyShareGroups,
     middleboxCompat: o.middleboxCompat ?? true,
-    traceRecords: o.traceRecords ?? true,
     sendEmptyRecords: o.sendEmptyRecords ?? false,
     clientHelloExtensions: o.clientHelloExtensions,
     encryptedExtensions: o.encryptedExtensions,
