@@ -12,6 +12,8 @@ import { listeningPorts, parseProcFiles, type ProcSample } from "./lib/parse.ts"
 export interface Cmd {
   cmd: string;
   args: string[];
+  /** Extra environment variables. */
+  env?: Record<string, string>;
 }
 
 const live = new Set<Child>();
@@ -37,6 +39,8 @@ export class Child {
   readonly done: Promise<Deno.CommandStatus>;
   /** The exit status, once known. */
   exitStatus: Deno.CommandStatus | undefined;
+  /** Runs first in {@link kill}: a wrapper's child must not outlive it. */
+  beforeKill: (() => Promise<void>) | undefined;
   #stderr = "";
   #stdin: WritableStreamDefaultWriter<Uint8Array>;
 
@@ -44,6 +48,7 @@ export class Child {
     this.label = label;
     this.process = new Deno.Command(command.cmd, {
       args: command.args,
+      env: command.env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -84,6 +89,7 @@ export class Child {
 
   /** Kills the process if it still runs and waits until its pipes are closed. */
   async kill(): Promise<void> {
+    if (!this.exitStatus) await this.beforeKill?.().catch(() => {});
     if (!this.exitStatus) {
       try {
         this.process.kill("SIGKILL");

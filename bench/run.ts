@@ -27,9 +27,17 @@
 
 import { parseArgs } from "node:util";
 import { ENGINES } from "../lib/app/options.ts";
-import { type BenchConfig, benchConfig, capMib, memoryMib, parseSections, type Section } from "./lib/config.ts";
+import {
+  type BenchConfig,
+  benchConfig,
+  capMib,
+  COLD_MIB,
+  memoryMib,
+  parseSections,
+  type Section,
+} from "./lib/config.ts";
 import { clientConfig, handshakePair, readPairCerts } from "./lib/memory_pair.ts";
-import { newSeed, payloadDigest } from "./lib/payload.ts";
+import { newSeed, payloadDigest, writePayloadFile } from "./lib/payload.ts";
 import { parseEngineResults, parseOpensslBrief } from "./lib/parse.ts";
 import { renderReport } from "./lib/report.ts";
 import { median, MIB, ratio } from "./lib/stats.ts";
@@ -38,6 +46,7 @@ import type {
   BenchResults,
   ConnectionResult,
   EngineResult,
+  FileTransferResult,
   MachineInfo,
   MemoryResult,
   TransferResult,
@@ -47,6 +56,8 @@ import { machineInfo } from "./machine.ts";
 import { type PairCommands, runTransfer } from "./transfer.ts";
 import { nativePair, opensslPair, opensslServer, type PairPaths, projectPair } from "./pairs.ts";
 import { connectionLoop, sTime } from "./conn_rate.ts";
+import { runFileTransfer } from "./file_transfer.ts";
+import { GNU_TIME, haveGnuTime } from "./measured.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const RESULTS = `${ROOT}/bench/results`;
@@ -109,16 +120,18 @@ function engineBulk(engines: EngineResult[], name: string, suite?: string): numb
   return r ? Math.min(r.clientToServerMBps, r.serverToClientMBps) : undefined;
 }
 
-async function transferSection(
+/** The pairs of section 2, with their payload for a requested size. */
+async function pairVariants(
   config: BenchConfig,
   engines: EngineResult[],
   haveOpenssl: boolean,
-): Promise<TransferResult[]> {
+  mib = config.mib,
+): Promise<Variant[]> {
   const certs = await readPairCerts(CERTS);
   const variants: Variant[] = [];
   for (const [name, factory] of Object.entries(ENGINES)) {
     const { client } = handshakePair(factory, certs);
-    const cap = capMib(config.mib, engineBulk(engines, name, client.info!.cipher));
+    const cap = capMib(mib, engineBulk(engines, name, client.info!.cipher));
     variants.push({
       id: `project:${name}`,
       label: `server.ts + client.ts (${name})`,
@@ -133,7 +146,7 @@ async function transferSection(
       id: "openssl",
       label: "openssl s_server + s_client",
       cipher: "OpenSSL default",
-      mib: config.mib,
+      mib,
       capped: false,
       pair: (port) => opensslPair(PATHS, port),
     });
@@ -142,7 +155,7 @@ async function transferSection(
     id: "native",
     label: "Deno.listenTls + Deno.connectTls",
     cipher: "rustls default (TLSv1.3)",
-    mib: config.mib,
+    mib,
     capped: false,
     pair: (port) => nativePair(PATHS, port),
   });
@@ -150,11 +163,111 @@ async function transferSection(
     id: "plain",
     label: "plain TCP, no TLS (Deno)",
     cipher: "none",
-    mib: config.mib,
+    mib,
     capped: false,
     pair: (port) => nativePair(PATHS, port, { plain: true }),
   });
+  return variants;
+}
 
+/**
+ * Section 2: file-fed transfers, MIB ("long") and {@link COLD_MIB} ("cold")
+ * with fresh processes each time, every pair once per round.
+ */
+async function fileSection(
+  config: BenchConfig,
+  engines: EngineResult[],
+  haveOpenssl: boolean,
+): Promise<FileTransferResult[]> {
+  if (!(await haveGnuTime())) {
+    log(`  skipped: ${GNU_TIME} (Debian package 'time') is needed for exact CPU time and peak memory`);
+    return [];
+  }
+  const kinds = [
+    { kind: "long" as const, variants: await pairVariants(config, engines, haveOpenssl) },
+    {
+      kind: "cold" as const,
+      variants: await pairVariants(config, engines, haveOpenssl, Math.min(COLD_MIB, config.mib)),
+    },
+  ];
+  const seed = newSeed();
+  const inputs = new Map<number, { path: string; sha256: string }>();
+  const results = new Map<string, FileTransferResult>();
+  for (const { kind, variants } of kinds) {
+    for (const v of variants) {
+      if (!inputs.has(v.mib)) {
+        const path = `${RESULTS}/payload-${v.mib}.bin`;
+        inputs.set(v.mib, { path, sha256: await writePayloadFile(seed, v.mib * MIB, path) });
+      }
+      results.set(`${kind}:${v.id}`, {
+        id: v.id,
+        label: v.label,
+        cipher: v.cipher,
+        kind,
+        payloadMib: v.mib,
+        capped: v.capped,
+        runs: [],
+        medianMBps: NaN,
+      });
+    }
+  }
+  try {
+    for (let run = 1; run <= config.runs; run++) {
+      for (const { kind, variants } of kinds) {
+        for (const v of variants) {
+          const bytes = v.mib * MIB;
+          const port = freePort();
+          const input = inputs.get(v.mib)!;
+          const o = await runFileTransfer(v.pair(port), {
+            label: v.label,
+            port,
+            input: input.path,
+            bytes,
+            sha256: input.sha256,
+            workDir: RESULTS,
+            timeoutMs: 60_000 + bytes / 1e3,
+          });
+          const result = results.get(`${kind}:${v.id}`)!;
+          result.runs.push({
+            wallSeconds: o.wallSeconds,
+            wallMBps: o.wallMBps,
+            steadyMBps: o.steadyMBps,
+            serverCpuSeconds: o.server.cpuSeconds,
+            clientCpuSeconds: o.client.cpuSeconds,
+            serverPeakKiB: o.server.peakKiB,
+            clientPeakKiB: o.client.peakKiB,
+          });
+          if (v.id === "openssl") {
+            const brief = parseOpensslBrief(o.clientStderr);
+            if (brief.cipher) result.cipher = `${brief.cipher} (${brief.protocol ?? "?"})`;
+          }
+          log(
+            `  run ${run}/${config.runs} ${v.label}, ${v.mib} MiB: ${o.wallSeconds.toFixed(3)} s, ` +
+              `${o.wallMBps.toFixed(1)} MB/s (steady ${o.steadyMBps.toFixed(1)}), CPU ${
+                o.server.cpuSeconds.toFixed(2)
+              } / ${o.client.cpuSeconds.toFixed(2)} s, peak ${kib(o.server.peakKiB)} / ${
+                kib(o.client.peakKiB)
+              }, SHA-256 ok`,
+          );
+        }
+      }
+    }
+  } finally {
+    for (const { path } of inputs.values()) await Deno.remove(path).catch(() => {});
+  }
+  const all = [...results.values()];
+  for (const r of all) r.medianMBps = median(r.runs.map((x) => x.wallMBps));
+  for (const r of all) r.ratioToOpenssl = ratio(r.medianMBps, results.get(`${r.kind}:openssl`)?.medianMBps);
+  return all;
+}
+
+/** Section 2b: the former harness, which feeds the client and hashes the server's stdout through pipes. */
+async function transferSection(
+  config: BenchConfig,
+  engines: EngineResult[],
+  haveOpenssl: boolean,
+): Promise<TransferResult[]> {
+  const variants = await pairVariants(config, engines, haveOpenssl);
   const seed = newSeed();
   const digests = new Map<number, string>();
   const results = new Map<string, TransferResult>();
@@ -293,7 +406,7 @@ async function connectionSection(config: BenchConfig, haveOpenssl: boolean, open
 async function memorySection(
   config: BenchConfig,
   engines: EngineResult[],
-  transfers: TransferResult[],
+  transfers: { id: string; medianMBps: number }[],
 ): Promise<MemoryResult[]> {
   const results: MemoryResult[] = [];
   const seed = newSeed();
@@ -420,8 +533,17 @@ async function main(): Promise<number> {
       return await body();
     };
     const engines = await section("engine", "1. engines in memory", () => engineSection(config));
-    const transfers = await section("e2e", "2. end to end", () => transferSection(config, engines, haveOpenssl));
-    const opensslCipher = transfers.find((t) => t.id === "openssl")?.cipher;
+    const fileTransfers = await section(
+      "e2e",
+      "2. end to end, file-fed",
+      () => fileSection(config, engines, haveOpenssl),
+    );
+    const transfers = await section(
+      "piped",
+      "2b. end to end through the benchmark's pipes",
+      () => transferSection(config, engines, haveOpenssl),
+    );
+    const opensslCipher = [...fileTransfers, ...transfers].find((t) => t.id === "openssl")?.cipher;
     const connections = await section(
       "conn",
       "3. connections per second",
@@ -430,13 +552,14 @@ async function main(): Promise<number> {
     const memory = await section(
       "memory",
       "4. memory under backpressure",
-      () => memorySection(config, engines, transfers),
+      () => memorySection(config, engines, [...fileTransfers, ...transfers]),
     );
 
     const results: BenchResults = {
       machine,
       config,
       engines,
+      fileTransfers,
       transfers,
       connections,
       memory,

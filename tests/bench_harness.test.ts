@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { runTransfer } from "../bench/transfer.ts";
 import { nativePair } from "../bench/pairs.ts";
 import { freePort } from "../bench/procs.ts";
-import { payloadDigest } from "../bench/lib/payload.ts";
+import { payloadDigest, writePayloadFile } from "../bench/lib/payload.ts";
+import { runFileTransfer } from "../bench/file_transfer.ts";
+import { haveGnuTime, parseTimeOutput } from "../bench/measured.ts";
 import { DigestMismatchError } from "../bench/lib/digest.ts";
 import { DENO, ROOT } from "./helpers.ts";
 
@@ -43,4 +45,58 @@ Deno.test("bench harness: bytes that do not match the expected hash fail the tra
     }),
     (e: unknown) => e instanceof DigestMismatchError && /mismatch: SHA-256 mismatch/.test(e.message),
   );
+});
+
+Deno.test("bench harness, file-fed: the pair reads a file and writes a file; exact CPU and peak memory per side", {
+  ignore: !(await haveGnuTime()),
+}, async () => {
+  const workDir = await Deno.makeTempDir({ prefix: "bench-file-" });
+  try {
+    const input = `${workDir}/payload.bin`;
+    const sha256 = await writePayloadFile("harness", bytes, input);
+    assert.equal(sha256, payloadDigest("harness", bytes));
+    const port = freePort();
+    const outcome = await runFileTransfer(nativePair(paths, port, { plain: true }), {
+      label: "plain",
+      port,
+      input,
+      bytes,
+      sha256,
+      workDir,
+      timeoutMs: 30_000,
+    });
+    assert.ok(outcome.wallSeconds > 0 && outcome.wallMBps > 0 && outcome.steadyMBps > 0);
+    for (const side of [outcome.server, outcome.client]) {
+      assert.ok(side.cpuSeconds > 0, "CPU seconds");
+      assert.ok(side.peakKiB > 1024, "a Deno process has more than 1 MiB resident");
+    }
+    // Only the payload file is left: output and usage reports are removed.
+    assert.deepEqual([...Deno.readDirSync(workDir)].map((e) => e.name), ["payload.bin"]);
+
+    const port2 = freePort();
+    await assert.rejects(
+      runFileTransfer(nativePair(paths, port2, { plain: true }), {
+        label: "mismatch",
+        port: port2,
+        input,
+        bytes,
+        sha256: payloadDigest("another seed", bytes),
+        workDir,
+        timeoutMs: 30_000,
+      }),
+      (e: unknown) => e instanceof DigestMismatchError && /mismatch: SHA-256 mismatch/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(workDir, { recursive: true });
+  }
+});
+
+Deno.test("bench harness: GNU time's report is parsed, and anything else is refused", () => {
+  assert.deepEqual(parseTimeOutput("1.50 0.25 40960\n"), { cpuSeconds: 1.75, peakKiB: 40960 });
+  assert.deepEqual(parseTimeOutput("Command terminated by signal 15\n0.02 0.01 2048\n"), {
+    cpuSeconds: 0.03,
+    peakKiB: 2048,
+  });
+  assert.throws(() => parseTimeOutput(""), SyntaxError);
+  assert.throws(() => parseTimeOutput("0:01.02elapsed"), SyntaxError);
 });

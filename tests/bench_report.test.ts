@@ -36,6 +36,7 @@ Deno.test("bench config: defaults, MEM_MIB following MIB, and loud errors", () =
 Deno.test("bench config: --only picks sections and refuses unknown ones", () => {
   assert.deepEqual([...parseSections(undefined)], ["engine", "e2e", "conn", "memory"]);
   assert.deepEqual([...parseSections("memory, e2e")], ["memory", "e2e"]);
+  assert.deepEqual([...parseSections("piped")], ["piped"]);
   assert.throws(() => parseSections("e2e,speed"), /unknown section 'speed'/);
   assert.throws(() => parseSections(","), RangeError);
 });
@@ -154,6 +155,25 @@ Deno.test("bench table: padded markdown with alignment, escaped cells, number fo
   assert.equal(formatKiB(undefined), "n/a");
 });
 
+function fileRun(
+  wallSeconds: number,
+  steadyMBps: number,
+  serverCpuSeconds: number,
+  clientCpuSeconds: number,
+  serverPeakMiB: number,
+  clientPeakMiB: number,
+) {
+  return {
+    wallSeconds,
+    wallMBps: (256 * 1048576) / 1e6 / wallSeconds,
+    steadyMBps,
+    serverCpuSeconds,
+    clientCpuSeconds,
+    serverPeakKiB: serverPeakMiB * 1024,
+    clientPeakKiB: clientPeakMiB * 1024,
+  };
+}
+
 Deno.test("bench report: every section, with medians, ranges, ratios and notes", () => {
   const engines: EngineResult[] = parseEngineResults(engineJson);
   const results: BenchResults = {
@@ -170,6 +190,34 @@ Deno.test("bench report: every section, with medians, ranges, ratios and notes",
     },
     config: { mib: 64, runs: 3, memMib: 256, seconds: 3 },
     engines: [...engines, { ...engines[0], engine: "other", restricted: false, suite: "TLS_AES_128_GCM_SHA256" }],
+    fileTransfers: [
+      {
+        id: "project:tls13",
+        label: "server.ts + client.ts (tls13)",
+        cipher: "TLS_CHACHA20_POLY1305_SHA256 (TLSv1.3)",
+        kind: "long",
+        payloadMib: 256,
+        capped: false,
+        runs: [
+          fileRun(2.0, 150, 1.0, 1.5, 60, 50),
+          fileRun(2.5, 140, 1.2, 1.25, 70, 55),
+          fileRun(3.0, 130, 1.1, 1.0, 65, 52),
+        ],
+        medianMBps: 107.4,
+        ratioToOpenssl: 0.5,
+      },
+      {
+        id: "openssl",
+        label: "openssl s_server + s_client",
+        cipher: "TLS_AES_256_GCM_SHA384 (TLSv1.3)",
+        kind: "cold",
+        payloadMib: 64,
+        capped: false,
+        runs: [fileRun(0.4, 200, 0.25, 0.2, 8, 9)],
+        medianMBps: 167.8,
+        ratioToOpenssl: 1,
+      },
+    ],
     transfers: [
       {
         id: "project:forge",
@@ -232,7 +280,15 @@ Deno.test("bench report: every section, with medians, ranges, ratios and notes",
   assert.match(text, /x86_64, 2 cores \(Test CPU\), load 0\.5 0\.4 0\.3/);
   assert.match(text, /Deno 2\.9\.6 \(V8 1\.2\.3, TypeScript 5\.0\); OpenSSL 3\.0\.19/);
   assert.match(text, /MIB=64 RUNS=3 MEM_MIB=256 BENCH_SECONDS=3; .*took 123 s/);
-  for (const title of ["## 1. Engines", "## 2. End to end", "## 3. New connections", "## 4. Memory"]) {
+  for (
+    const title of [
+      "## 1. Engines",
+      "## 2. End to end on 127.0.0.1, file-fed",
+      "## 2b. End to end through the benchmark's pipes",
+      "## 3. New connections",
+      "## 4. Memory",
+    ]
+  ) {
     assert.ok(text.includes(title), title);
   }
   assert.match(
@@ -241,6 +297,22 @@ Deno.test("bench report: every section, with medians, ranges, ratios and notes",
   );
   assert.match(text, /TLS_AES_128_GCM_SHA256 \(negotiated\)/);
   assert.match(text, /MB\/s \(median of 3\)/);
+  assert.match(text, /MB\/s start → last byte \(median of 3\)/);
+  const fileRow = text.split("\n").find((l) => l.startsWith("| server.ts + client.ts (tls13)"))!;
+  assert.deepEqual(fileRow.split("|").slice(1, -1).map((c) => c.trim()), [
+    "server.ts + client.ts (tls13)",
+    "TLS_CHACHA20_POLY1305_SHA256 (TLSv1.3)",
+    "256 MiB, long",
+    "107", // the median of the wall rates is the result's own
+    "89.5–134", // 268.4 MB over 3.0 and over 2.0 s
+    "0.50×",
+    "140",
+    "2.50",
+    "4.40 / 5.00", // median CPU s 1.1 and 1.25 over a quarter GiB
+    "70.0 MiB",
+    "55.0 MiB",
+  ]);
+  assert.match(text, /\| openssl s_server \+ s_client +\| TLS_AES_256_GCM_SHA384 \(TLSv1\.3\) +\| +64 MiB, cold \|/);
   const forgeRow = text.split("\n").find((l) =>
     l.startsWith("| server.ts + client.ts (forge)") && l.includes("capped")
   )!;

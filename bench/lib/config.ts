@@ -85,22 +85,28 @@ export function memoryMib(requested: number, paceMBps: number): { mib: number; c
 }
 
 /** The parts of a run, for `--only`. */
-export const SECTIONS = ["engine", "e2e", "conn", "memory"] as const;
+export const SECTIONS = ["engine", "e2e", "piped", "conn", "memory"] as const;
+
+/** What runs without `--only`: "piped" (the benchmark in the data path) is on request. */
+export const DEFAULT_SECTIONS: readonly Section[] = ["engine", "e2e", "conn", "memory"];
+
+/** The payload of the cold rows of section 2, MiB (or MIB when that is smaller). */
+export const COLD_MIB = 64;
 
 /** One of {@link SECTIONS}. */
 export type Section = typeof SECTIONS[number];
 
 /**
- * The sections named by `--only` (comma-separated), or all of them.
+ * The sections named by `--only` (comma-separated), or {@link DEFAULT_SECTIONS}.
  *
  * @example
  * ```ts
  * parseSections("e2e,memory"); // Set { "e2e", "memory" }
- * parseSections(undefined); // all four
+ * parseSections(undefined); // all but "piped"
  * ```
  */
 export function parseSections(text: string | undefined): Set<Section> {
-  if (text === undefined) return new Set(SECTIONS);
+  if (text === undefined) return new Set(DEFAULT_SECTIONS);
   const names = text.split(",").map((n) => n.trim()).filter((n) => n !== "");
   for (const name of names) {
     if (!(SECTIONS as readonly string[]).includes(name)) {

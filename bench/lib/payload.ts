@@ -150,3 +150,22 @@ export function payloadDigest(seed: string, length: number): string {
   for (const chunk of payloadChunks(seed, length, { reuse: true })) hash.update(chunk);
   return hash.digest("hex");
 }
+
+/**
+ * Writes the first `length` bytes of the stream for `seed` to a file (mode
+ * 0600, replaced if it exists) and returns their SHA-256.
+ *
+ * @example
+ * ```ts
+ * const sha256 = await writePayloadFile("seed", 64 << 20, "bench/results/payload-64.bin");
+ * ```
+ */
+export async function writePayloadFile(seed: string, length: number, path: string): Promise<string> {
+  const hash = createHash("sha256");
+  using file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
+  for (const chunk of payloadChunks(seed, length, { reuse: true })) {
+    hash.update(chunk);
+    for (let off = 0; off < chunk.length;) off += await file.write(chunk.subarray(off));
+  }
+  return hash.digest("hex");
+}

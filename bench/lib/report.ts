@@ -7,12 +7,12 @@
 
 import { formatKiB, formatNumber, formatRatio, markdownTable } from "./table.ts";
 import { median } from "./stats.ts";
-import type { BenchResults, EngineResult, RssTrace, TransferResult } from "./types.ts";
-import { MEMORY_TEST_SECONDS, SLOW_ENGINE_CAP_MIB, SLOW_ENGINE_MBPS } from "./config.ts";
+import type { BenchResults, EngineResult, FileTransferResult, RssTrace, TransferResult } from "./types.ts";
+import { COLD_MIB, MEMORY_TEST_SECONDS, SLOW_ENGINE_CAP_MIB, SLOW_ENGINE_MBPS } from "./config.ts";
 
-function range(t: TransferResult): string {
+function range(t: TransferResult | FileTransferResult): string {
   if (t.runs.length < 2) return "—";
-  const rates = t.runs.map((r) => r.mbps);
+  const rates = t.runs.map((r) => "wallMBps" in r ? r.wallMBps : r.mbps);
   return `${formatNumber(Math.min(...rates))}–${formatNumber(Math.max(...rates))}`;
 }
 
@@ -68,6 +68,95 @@ export function engineTable(engines: EngineResult[]): string {
   );
 }
 
+/** CPU seconds per GiB moved: `seconds` spent on a payload of `mib` MiB. */
+function perGiB(seconds: number | undefined, mib: number): number | undefined {
+  return seconds === undefined ? undefined : seconds / (mib / 1024);
+}
+
+/**
+ * Section 2's table: file-fed transfers, long and cold rows.
+ *
+ * @example
+ * ```ts
+ * console.log(fileTable(results.fileTransfers));
+ * ```
+ */
+export function fileTable(transfers: FileTransferResult[]): string {
+  const runs = Math.max(0, ...transfers.map((t) => t.runs.length));
+  return markdownTable(
+    [
+      "pair",
+      "cipher",
+      "payload",
+      `MB/s start → last byte (median of ${runs})`,
+      "min–max",
+      "× OpenSSL",
+      "steady MB/s",
+      "wall s",
+      "CPU s/GiB server / client",
+      "server peak RSS",
+      "client peak RSS",
+    ],
+    transfers.map((t) => [
+      t.label,
+      t.cipher,
+      `${payload(t.payloadMib, t.capped)}, ${t.kind}`,
+      formatNumber(t.medianMBps),
+      range(t),
+      formatRatio(t.ratioToOpenssl),
+      formatNumber(medianOf(t.runs.map((x) => x.steadyMBps))),
+      formatNumber(medianOf(t.runs.map((x) => x.wallSeconds))),
+      `${formatNumber(perGiB(medianOf(t.runs.map((x) => x.serverCpuSeconds)), t.payloadMib))} / ${
+        formatNumber(perGiB(medianOf(t.runs.map((x) => x.clientCpuSeconds)), t.payloadMib))
+      }`,
+      formatKiB(maxOf(t.runs.map((x) => x.serverPeakKiB))),
+      formatKiB(maxOf(t.runs.map((x) => x.clientPeakKiB))),
+    ]),
+    ["l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
+  );
+}
+
+/**
+ * Section 2b's table: transfers fed and hashed through the benchmark's pipes.
+ *
+ * @example
+ * ```ts
+ * console.log(pipedTable(results.transfers));
+ * ```
+ */
+export function pipedTable(transfers: TransferResult[]): string {
+  const runs = Math.max(0, ...transfers.map((t) => t.runs.length));
+  return markdownTable(
+    [
+      "pair",
+      "cipher",
+      "payload",
+      `MB/s (median of ${runs})`,
+      "min–max",
+      "× OpenSSL",
+      "wall s (median)",
+      "CPU s server / client",
+      "server peak RSS",
+      "client peak RSS",
+    ],
+    transfers.map((t) => [
+      t.label,
+      t.cipher,
+      payload(t.payloadMib, t.capped),
+      formatNumber(t.medianMBps),
+      range(t),
+      formatRatio(t.ratioToOpenssl),
+      formatNumber(t.runs.length ? median(t.runs.map((x) => x.wallSeconds)) : undefined),
+      `${formatNumber(medianOf(t.runs.map((x) => x.serverCpuSeconds)))} / ${
+        formatNumber(medianOf(t.runs.map((x) => x.clientCpuSeconds)))
+      }`,
+      formatKiB(maxOf(t.runs.map((x) => x.serverPeakKiB))),
+      formatKiB(maxOf(t.runs.map((x) => x.clientPeakKiB))),
+    ]),
+    ["l", "l", "r", "r", "r", "r", "r", "r", "r", "r"],
+  );
+}
+
 /**
  * The whole report as markdown.
  *
@@ -95,37 +184,17 @@ export function renderReport(r: BenchResults): string {
   out.push("", "## 1. Engines in memory (no sockets; one thread runs both ends)", "");
   out.push(engineTable(r.engines));
 
-  out.push("", "## 2. End to end on 127.0.0.1: client stdin → server stdout, SHA-256 checked", "");
-  const runs = Math.max(0, ...r.transfers.map((t) => t.runs.length));
-  out.push(markdownTable(
-    [
-      "pair",
-      "cipher",
-      "payload",
-      `MB/s (median of ${runs})`,
-      "min–max",
-      "× OpenSSL",
-      "wall s (median)",
-      "CPU s server / client",
-      "server peak RSS",
-      "client peak RSS",
-    ],
-    r.transfers.map((t) => [
-      t.label,
-      t.cipher,
-      payload(t.payloadMib, t.capped),
-      formatNumber(t.medianMBps),
-      range(t),
-      formatRatio(t.ratioToOpenssl),
-      formatNumber(t.runs.length ? median(t.runs.map((x) => x.wallSeconds)) : undefined),
-      `${formatNumber(medianOf(t.runs.map((x) => x.serverCpuSeconds)))} / ${
-        formatNumber(medianOf(t.runs.map((x) => x.clientCpuSeconds)))
-      }`,
-      formatKiB(maxOf(t.runs.map((x) => x.serverPeakKiB))),
-      formatKiB(maxOf(t.runs.map((x) => x.clientPeakKiB))),
-    ]),
-    ["l", "l", "r", "r", "r", "r", "r", "r", "r", "r"],
-  ));
+  out.push(
+    "",
+    "## 2. End to end on 127.0.0.1, file-fed: client stdin from a file → server stdout to a file, SHA-256 checked",
+    "",
+  );
+  out.push(fileTable(r.fileTransfers));
+
+  if (r.transfers.length) {
+    out.push("", "## 2b. End to end through the benchmark's pipes (its feeder and hasher in the data path)", "");
+    out.push(pipedTable(r.transfers));
+  }
 
   out.push("", "## 3. New connections per second (full handshake, close_notify, close; one at a time)", "");
   out.push(markdownTable(
@@ -172,9 +241,14 @@ export function renderReport(r: BenchResults): string {
   const notes = [
     `"(capped)" in section 2: the engine moves less than ${SLOW_ENGINE_MBPS} MB/s in memory, so its payload is at most ${SLOW_ENGINE_CAP_MIB} MiB; ` +
     `in section 4: the payload is what the read pace moves in ${MEMORY_TEST_SECONDS} s.`,
-    "MB/s end to end counts from the first to the last byte at the server's stdout; wall s adds process start-up and the handshake; " +
-    "CPU s is user + system time of each process over its life (medians; sampled every 100 ms), peak RSS the highest of all runs.",
-    "The benchmark itself feeds the client and hashes the server's output on the same cores: plain TCP is the ceiling of this harness, not of the machine.",
+    "Section 2: the client reads the payload file on its stdin and the server writes its stdout to a file (both opened by the kernel; " +
+    "the output is hashed afterwards), fresh processes every run. MB/s counts from starting the client to the last byte in the " +
+    "output file (start-up and handshake included); steady MB/s from the first to the last byte there. " +
+    "CPU s/GiB is user + system time of each program over its whole life per GiB moved, and peak RSS its ru_maxrss " +
+    "(both from GNU time; medians, and the highest peak of all runs). Long rows carry MIB, cold rows " +
+    `${COLD_MIB} MiB (or MIB if smaller).`,
+    "Section 2b (only with `--only=piped`): the benchmark itself feeds the client and hashes the server's output through pipes on " +
+    "the same cores, so plain TCP there is the ceiling of that harness, not of the machine; CPU s sampled every 100 ms.",
     ...r.notes,
   ];
   out.push("", "Notes:", "", ...notes.map((n) => `- ${n}`));

@@ -55,7 +55,7 @@ export interface TransferRun {
   clientCpuSeconds?: number;
 }
 
-/** Section 2: one client/server pair, repeated. */
+/** Section 2b: one client/server pair through the benchmark's pipes, repeated. */
 export interface TransferResult {
   /** `project:<engine>`, `openssl`, `native` or `plain`. */
   id: string;
@@ -65,6 +65,37 @@ export interface TransferResult {
   /** The payload was reduced for a slow engine. */
   capped: boolean;
   runs: TransferRun[];
+  medianMBps: number;
+  ratioToOpenssl?: number;
+}
+
+/** One file-fed transfer (client stdin from a file, server stdout to a file). */
+export interface FileTransferRun {
+  /** From starting the client to the last byte in the output file. */
+  wallSeconds: number;
+  wallMBps: number;
+  /** From the first to the last byte in the output file. */
+  steadyMBps: number;
+  /** User + system time of each program over its whole life (GNU time). */
+  serverCpuSeconds: number;
+  clientCpuSeconds: number;
+  /** Peak resident memory of each program (ru_maxrss). */
+  serverPeakKiB: number;
+  clientPeakKiB: number;
+}
+
+/** Section 2: one pair at one payload size, file-fed, repeated. */
+export interface FileTransferResult {
+  /** `project:<engine>`, `openssl`, `native` or `plain`. */
+  id: string;
+  label: string;
+  cipher: string;
+  /** "long": the full payload (MIB); "cold": a short one, where start-up and handshake weigh more. */
+  kind: "long" | "cold";
+  payloadMib: number;
+  capped: boolean;
+  runs: FileTransferRun[];
+  /** Median of the runs' wall MB/s (client start to last byte). */
   medianMBps: number;
   ratioToOpenssl?: number;
 }
@@ -120,6 +151,9 @@ export interface BenchResults {
   machine: MachineInfo;
   config: BenchConfig;
   engines: EngineResult[];
+  /** Section 2: file-fed. */
+  fileTransfers: FileTransferResult[];
+  /** Section 2b (`--only=piped`): the benchmark feeds and hashes through pipes. */
   transfers: TransferResult[];
   connections: ConnectionResult[];
   memory: MemoryResult[];
