@@ -49,7 +49,7 @@ async function main(): Promise<number> {
   if (!opts.quiet) info(`connected to ${opts.host}:${opts.port}`);
   const ssl = new Ssl(opts.engine, opts.config, { trace: traceToStderr(opts.trace) });
   const interrupt = new Interrupt(); // SIGINT/SIGTERM: close_notify to the server, then exit
-  const stdin = new ChunkSource(Deno.stdin.readable);
+  const stdin = new ChunkSource(Deno.stdin);
   try {
     // stdin → ssl.write() → wbio → socket,  socket → rbio → ssl.read() → stdout
     const result = await pump(conn, ssl, {

@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   if (!opts) return 0;
   const listener = listen(opts.host, opts.port);
   const interrupt = new Interrupt(); // SIGINT/SIGTERM: close_notify to the client, then exit
-  const stdin = new ChunkSource(Deno.stdin.readable); // read only while a client is connected
+  const stdin = new ChunkSource(Deno.stdin); // read only while a client is connected
   const stdout = (bytes: Uint8Array) => writeAll(Deno.stdout, bytes);
   let stdinErrorReported = false;
 

@@ -60,3 +60,67 @@ Deno.test("ChunkSource notices the end of its input while nobody is reading", as
   await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(source.eof, true);
 });
+
+/** A reader that hands out the given bytes in reads of at most `step`, noting every buffer it was given. */
+function stepReader(data: Uint8Array, step: number) {
+  let at = 0;
+  const buffers: ArrayBufferLike[] = [];
+  return {
+    buffers,
+    read(p: Uint8Array): Promise<number | null> {
+      buffers.push(p.buffer);
+      if (at >= data.length) return Promise.resolve(null);
+      const n = Math.min(step, p.length, data.length - at);
+      p.set(data.subarray(at, at + n));
+      at += n;
+      return Promise.resolve(n);
+    },
+  };
+}
+
+Deno.test("ChunkSource on a reader: every byte once, in order, through two reused buffers", async () => {
+  const data = Uint8Array.from({ length: 1000 }, (_, i) => i * 7);
+  const reader = stepReader(data, 300);
+  const source = new ChunkSource(reader, 256);
+  const got: number[] = [];
+  for (let chunk = await source.read(); chunk !== null; chunk = await source.read()) {
+    assert.ok(chunk !== CANCELLED);
+    assert.ok(chunk.length <= 256);
+    got.push(...chunk); // used before the next read, as the pump does
+  }
+  assert.deepEqual(got, [...data]);
+  assert.equal(source.eof, true);
+  assert.equal(new Set(reader.buffers).size, 2, "no buffer per chunk: two, taken in turn");
+});
+
+Deno.test("ChunkSource on a reader: a chunk given back or left by a cancelled read comes out intact", async () => {
+  const data = Uint8Array.from({ length: 40 }, (_, i) => i);
+  const source = new ChunkSource(stepReader(data, 10), 10);
+  assert.deepEqual(await source.read(), data.subarray(0, 10));
+  const ended = new AbortController();
+  ended.abort();
+  assert.equal(await source.read(ended.signal), CANCELLED);
+  const second = await source.read();
+  assert.deepEqual(second, data.subarray(10, 20));
+  source.unread(second as Uint8Array); // the connection ended: the next one gets it
+  assert.deepEqual(await source.read(), data.subarray(10, 20));
+  assert.deepEqual(await source.read(), data.subarray(20, 30));
+  assert.deepEqual(await source.read(), data.subarray(30, 40));
+  assert.equal(await source.read(), null);
+});
+
+Deno.test("ChunkSource on a reader: a failing read is the end, with its error kept", async () => {
+  let calls = 0;
+  const source = new ChunkSource({
+    read(p: Uint8Array) {
+      if (calls++ > 0) return Promise.reject(new Error("stdin broke"));
+      p[0] = 9;
+      return Promise.resolve(1);
+    },
+  });
+  assert.deepEqual(await source.read(), new Uint8Array([9]));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(source.eof, true);
+  assert.equal(await source.read(), null);
+  assert.match(String(source.error), /stdin broke/);
+});

@@ -9,22 +9,48 @@
 /** Returned by {@link ChunkSource.read} when the reader gave up waiting. */
 export const CANCELLED: unique symbol = Symbol("cancelled");
 
+/** Something read into a caller's buffer, such as `Deno.stdin`. */
+export interface ByteReader {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** Read size for a {@link ByteReader}: large reads keep per-call overhead low. */
+export const CHUNK_SIZE = 256 * 1024;
+
 /**
- * Wraps a `ReadableStream<Uint8Array>` (e.g. `Deno.stdin.readable`).
+ * Wraps `Deno.stdin` (any {@link ByteReader}) or a `ReadableStream<Uint8Array>`.
+ *
+ * A reader is read straight into two buffers used in turn — one filling
+ * while the caller works on the other — instead of a fresh array per
+ * chunk, as `Deno.stdin.readable` would allocate: a chunk from a reader is
+ * therefore valid only until the next call to {@link read}. Its consumer
+ * (`Ssl.write`) encrypts it at once.
  *
  * @example
  * ```ts
- * const stdin = new ChunkSource(Deno.stdin.readable);
+ * const stdin = new ChunkSource(Deno.stdin);
  * const chunk = await stdin.read(connectionEnded.signal); // Uint8Array, null at EOF, or CANCELLED
  * ```
  */
 export class ChunkSource {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #next: () => Promise<ReadableStreamReadResult<Uint8Array>>;
   #inflight: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
   #eof = false;
 
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
+  constructor(source: ByteReader | ReadableStream<Uint8Array>, chunkSize = CHUNK_SIZE) {
+    if (source instanceof ReadableStream) {
+      const reader = source.getReader();
+      this.#next = () => reader.read();
+    } else {
+      const buffers = [new Uint8Array(chunkSize), new Uint8Array(chunkSize)];
+      let turn = 0;
+      this.#next = async () => {
+        const buffer = buffers[turn];
+        turn ^= 1;
+        const n = await source.read(buffer);
+        return n === null ? { done: true, value: undefined } : { done: false, value: buffer.subarray(0, n) };
+      };
+    }
   }
 
   #returned: Uint8Array | undefined;
@@ -47,7 +73,7 @@ export class ChunkSource {
 
   /** Starts the next read of the underlying stream and watches it for the end. */
   #startRead(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    const read = this.#reader.read().catch((e): ReadableStreamReadResult<Uint8Array> => {
+    const read = this.#next().catch((e): ReadableStreamReadResult<Uint8Array> => {
       this.#error = e;
       return { done: true, value: undefined };
     });
