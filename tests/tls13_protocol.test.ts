@@ -18,19 +18,7 @@ import {
 } from "../lib/protocol/messages.ts";
 import { parseClientHelloVersions } from "../lib/engines/tls13/mod.ts";
 import { RecordProtection, RecordWriter } from "../lib/engines/tls13/record.ts";
-import { connect, drain, pump, side, testPki } from "./fixtures/tls13/helpers.ts";
-
-function throwsAlert(fn: () => void, alert: number): TlsError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof TlsError, `expected a TlsError, got ${caught}`);
-  assert.equal(caught.alert, alert, caught.describe());
-  return caught;
-}
+import { connect, drain, pump, side, testPki, throwsAlert } from "./fixtures/tls13/helpers.ts";
 
 /** A connected pair plus a writer holding the client's application write keys, for hand-made records. */
 async function pairWithClientKeys() {

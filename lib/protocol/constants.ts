@@ -259,5 +259,27 @@ export const HRR_RANDOM: Uint8Array = new Uint8Array([
 export const MAX_PLAINTEXT = 1 << 14;
 /** Largest TLSCiphertext fragment (RFC 8446 §5.2). */
 export const MAX_CIPHERTEXT = MAX_PLAINTEXT + 256;
-/** Largest handshake message body we accept; bounds buffering of peer input. */
+/** Largest handshake message body we accept, but for ClientHello; bounds buffering of peer input. */
 export const MAX_HANDSHAKE_MESSAGE = 64 * 1024;
+
+/**
+ * The largest ClientHello body the RFC 8446 §4.1.2 structure allows: version,
+ * random, session id<0..32>, cipher_suites<2..2^16-2>,
+ * compression_methods<1..2^8-1>, extensions<8..2^16-1>. Legal hellos with
+ * long lists (signature_algorithms of 32,000 entries) exceed 64 KiB.
+ */
+export const MAX_CLIENT_HELLO = 2 + 32 + (1 + 32) + (2 + 65534) + (1 + 255) + (2 + 65535);
+
+/**
+ * The largest body accepted for a handshake message of this type: a
+ * ClientHello as large as its structure allows, anything else
+ * {@link MAX_HANDSHAKE_MESSAGE}.
+ *
+ * @example
+ * ```ts
+ * maxHandshakeLength(HandshakeType.client_hello); // 131396
+ * ```
+ */
+export function maxHandshakeLength(type: number): number {
+  return type === HandshakeType.client_hello ? MAX_CLIENT_HELLO : MAX_HANDSHAKE_MESSAGE;
+}

@@ -8,14 +8,7 @@
  */
 
 import { Reader } from "./bytes.ts";
-import {
-  ContentType,
-  ExtensionType,
-  HandshakeType,
-  MAX_HANDSHAKE_MESSAGE,
-  MAX_PLAINTEXT,
-  Version,
-} from "./constants.ts";
+import { ContentType, ExtensionType, HandshakeType, MAX_CLIENT_HELLO, MAX_PLAINTEXT, Version } from "./constants.ts";
 import { findExtension, parseClientHello, parseSupportedVersions } from "./messages.ts";
 
 /**
@@ -69,7 +62,7 @@ export function parseClientHelloVersions(bytes: Uint8Array): ClientHelloProbe {
       const head = parts.length === 1 ? parts[0] : join(parts, have);
       if (head[0] !== HandshakeType.client_hello) return MALFORMED;
       msgLen = (head[1] << 16) | (head[2] << 8) | head[3];
-      if (msgLen > MAX_HANDSHAKE_MESSAGE) return MALFORMED;
+      if (msgLen > MAX_CLIENT_HELLO) return MALFORMED;
     }
   }
   const msg = join(parts, have);

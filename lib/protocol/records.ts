@@ -8,7 +8,7 @@
 
 import { Alert, TlsError } from "../ssl/alerts.ts";
 import type { TraceEvent } from "../ssl/engine.ts";
-import { CONTENT_TYPE_NAMES, HANDSHAKE_NAMES, MAX_HANDSHAKE_MESSAGE } from "./constants.ts";
+import { CONTENT_TYPE_NAMES, HANDSHAKE_NAMES, maxHandshakeLength } from "./constants.ts";
 
 /** The largest record body any TLS version allows (RFC 5246 §6.2.3: 2^14 + 2048). */
 export const MAX_RECORD_BODY = 16384 + 2048;
@@ -20,7 +20,7 @@ export interface ScannerOptions {
   /**
    * Refuse impossible input instead of just describing it: a record longer
    * than {@link MAX_RECORD_BODY}, or a clear-text handshake message longer
-   * than {@link MAX_HANDSHAKE_MESSAGE} (an engine would otherwise buffer it
+   * than {@link maxHandshakeLength} allows (an engine would otherwise buffer it
    * whole).
    */
   enforceLimits?: boolean;
@@ -129,10 +129,10 @@ export class RecordScanner {
       this.#messageHeaderFill = 0;
       const h = this.#messageHeader;
       const length = (h[1] << 16) | (h[2] << 8) | h[3];
-      if (this.#enforce && length > MAX_HANDSHAKE_MESSAGE) {
+      if (this.#enforce && length > maxHandshakeLength(h[0])) {
         throw new TlsError(
           Alert.handshake_failure,
-          `handshake message of ${length} bytes exceeds the limit of ${MAX_HANDSHAKE_MESSAGE}`,
+          `handshake message of ${length} bytes exceeds the limit of ${maxHandshakeLength(h[0])}`,
         );
       }
       this.#messageLeft = length;

@@ -1,9 +1,10 @@
 /**
  * The TLS 1.3 engine: the sans-IO connection object behind
- * {@link createTls13Engine}. It owns the record layer, handshake message
- * reassembly, alerts, ChangeCipherSpec tolerance, application data,
- * KeyUpdate and close_notify; the role modules (client.ts, server.ts) own the
- * handshake proper.
+ * {@link createTls13Engine}. It reads records (RFC 8446 §5), reassembles
+ * handshake messages, and handles alerts, ChangeCipherSpec tolerance,
+ * skipped early data, application data, KeyUpdate and close_notify; the
+ * role modules (client_handshake.ts, server_handshake.ts) own the handshake
+ * proper, and outbound.ts builds what we send.
  *
  * Every failure becomes a {@link TlsError}: the alert goes out first (under
  * the current write keys), then the error is thrown, and the same error is
@@ -16,13 +17,7 @@ import { Alert, alertName, TlsError } from "../../ssl/alerts.ts";
 import type { ConnectionInfo, EngineSink, TlsConfig, TlsEngine } from "../../ssl/engine.ts";
 import { toHex } from "../../protocol/bytes.ts";
 import { ClientHandshake } from "./client_handshake.ts";
-import {
-  type CipherSuiteInfo,
-  ContentType,
-  HANDSHAKE_NAMES,
-  HandshakeType,
-  MAX_HANDSHAKE_MESSAGE,
-} from "../../protocol/constants.ts";
+import { type CipherSuiteInfo, ContentType, HANDSHAKE_NAMES, HandshakeType } from "../../protocol/constants.ts";
 import {
   type HandshakeContext,
   type ResolvedOptions,
@@ -33,7 +28,10 @@ import {
 import { type CryptoProvider, NodeCryptoProvider } from "../../crypto/node_provider.ts";
 import { nextTrafficSecret, trafficKeys, Transcript } from "./key_schedule.ts";
 import { handshakeMessage, parseNewSessionTicket } from "../../protocol/messages.ts";
-import { type InboundRecord, RecordProtection, RecordReader, RecordWriter } from "./record.ts";
+import { type InboundRecord, RecordProtection, RecordReader } from "./record.ts";
+import { HandshakeReassembler } from "./handshake_reassembly.ts";
+import { type Epoch, Outbound } from "./outbound.ts";
+import { EARLY_DATA_SKIP_LIMIT, PeerLimits } from "./peer_limits.ts";
 import { ServerHandshake } from "./server_handshake.ts";
 
 /**
@@ -53,20 +51,9 @@ export interface Tls13Engine extends TlsEngine {
   keyUpdate(requestPeer: boolean): void;
 }
 
-/** Empty records or user_canceled warnings tolerated in a row. */
-const MAX_IDLE_RECORDS = 64;
-
-const CCS_RECORD = new Uint8Array([ContentType.change_cipher_spec, 3, 3, 0, 1, 1]);
-
 let defaultProvider: CryptoProvider | undefined;
 function nodeProvider(): CryptoProvider {
   return defaultProvider ??= new NodeCryptoProvider();
-}
-
-/** Keys for one direction, kept so KeyUpdate can derive the next ones. */
-interface Epoch {
-  suite: CipherSuiteInfo;
-  secret: Uint8Array;
 }
 
 class Tls13Connection implements Tls13Engine, HandshakeContext {
@@ -77,21 +64,21 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
   readonly #sink: EngineSink;
   readonly #role: RoleHandshake;
   readonly #reader = new RecordReader();
-  readonly #writer = new RecordWriter();
+  readonly #handshake = new HandshakeReassembler();
+  readonly #out: Outbound;
   #read: Epoch | undefined;
-  #write: Epoch | undefined;
-  // Handshake reassembly: bounded by one maximum message.
-  #hsBuf = new Uint8Array(1024);
-  #hsLen = 0;
-  // Output produced during the current call, delivered in one sink call at its end.
-  #out: Uint8Array[] = [];
-  #pendingHs: Uint8Array[] = [];
-  #pendingVersion = 0x0303;
   #started = false;
   #ccsReceived = false;
   #handshakeDone = false;
   #peerClosed = false;
-  #idleRecords = 0;
+  /** A protected record from the peer has been read (plaintext alerts end there, see #onAlert). */
+  #protectedSeen = false;
+  /**
+   * Includes early data the client offered and we skip: while no read keys
+   * are set (after a HelloRetryRequest) as application_data records, then as
+   * records that fail to authenticate under the handshake key.
+   */
+  readonly #limits = new PeerLimits();
   #writeClosed = false;
   #info: ConnectionInfo | undefined;
   #error: TlsError | undefined;
@@ -102,6 +89,7 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     this.options = resolveOptions(options, nodeProvider);
     this.crypto = this.options.crypto;
     this.transcript = new Transcript(this.crypto);
+    this.#out = new Outbound(this.crypto, sink, this.options.keyUpdateAfterRecords);
     this.#role = config.role === "client" ? new ClientHandshake(this) : new ServerHandshake(this);
   }
 
@@ -133,10 +121,7 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
         this.#started = true;
         this.#role.start();
       }
-      // Checked before decryption: after close_notify nothing more is read at all.
-      if (this.#peerClosed && bytes.length) {
-        throw new TlsError(Alert.unexpected_message, "data received after close_notify");
-      }
+      // RFC 8446 §6.1: whatever arrives after close_notify is ignored.
       this.#reader.push(bytes, (rec) => this.#onRecord(rec));
     });
   }
@@ -146,13 +131,13 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     if (!this.#handshakeDone) throw new TlsError(Alert.internal_error, "send() before the handshake completed");
     if (this.#writeClosed) throw new TlsError(Alert.internal_error, "send() after close()");
     if (bytes.length === 0 && !this.options.sendEmptyRecords) return;
-    this.#guard(() => this.#out.push(this.#writer.seal(ContentType.application_data, bytes)));
+    this.#guard(() => this.#out.applicationData(bytes));
   }
 
   close(): void {
     this.#guard(() => {
       if (this.#writeClosed) return;
-      this.#sendAlert(Alert.close_notify, 1);
+      this.#out.alert(1, Alert.close_notify);
       this.#writeClosed = true;
       this.state("sent close_notify");
     });
@@ -163,7 +148,7 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     if (!this.#handshakeDone || this.#writeClosed) {
       throw new TlsError(Alert.internal_error, "keyUpdate() needs a completed handshake and an open write side");
     }
-    this.#guard(() => this.#sendKeyUpdate(requestPeer));
+    this.#guard(() => this.#out.keyUpdate(requestPeer));
   }
 
   // ---- HandshakeContext ---------------------------------------------------
@@ -171,8 +156,7 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
   sendHandshake(type: number, body: Uint8Array, recordVersion = 0x0303): Uint8Array {
     const msg = handshakeMessage(type, body);
     this.transcript.add(msg);
-    this.#pendingHs.push(msg);
-    this.#pendingVersion = recordVersion;
+    this.#out.queueHandshake(msg, recordVersion);
     this.#sink.trace?.({
       kind: "message",
       direction: "out",
@@ -183,24 +167,30 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
   }
 
   sendChangeCipherSpec(): void {
-    this.#flushHandshake();
+    this.#out.changeCipherSpec();
     this.#sink.trace?.({ kind: "message", direction: "out", name: "ChangeCipherSpec", length: 1 });
-    this.#out.push(CCS_RECORD.slice());
   }
 
   setReadKeys(suite: CipherSuiteInfo, secret: Uint8Array): void {
     // RFC 8446 §5.1: a message before a key change must end its record.
-    if (this.#hsLen !== 0) throw new TlsError(Alert.unexpected_message, "handshake data spans a key change");
+    if (this.#handshake.pending !== 0) {
+      throw new TlsError(Alert.unexpected_message, "handshake data spans a key change");
+    }
     this.#read = { suite, secret };
     const k = trafficKeys(this.crypto, suite, secret);
     this.#reader.protection = new RecordProtection(this.crypto.aead(suite.aead, k.key), k.iv);
+    // Rejected early data is protected under a key we never derive: skip what fails under this one.
+    this.#reader.undecryptableAllowance = this.#limits.earlyDataLeft;
+    this.#limits.earlyDataLeft = 0;
   }
 
   setWriteKeys(suite: CipherSuiteInfo, secret: Uint8Array): void {
-    this.#flushHandshake();
-    this.#write = { suite, secret };
-    const k = trafficKeys(this.crypto, suite, secret);
-    this.#writer.protection = new RecordProtection(this.crypto.aead(suite.aead, k.key), k.iv);
+    this.#out.setKeys(suite, secret);
+  }
+
+  ignoreEarlyData(): void {
+    this.#limits.earlyDataLeft = EARLY_DATA_SKIP_LIMIT;
+    this.state("early data offered: not accepted, skipping it");
   }
 
   keyLog(label: string, secret: Uint8Array): void {
@@ -223,8 +213,8 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     if (this.#error) throw this.#error;
     try {
       fn();
-      this.#flushHandshake();
-      this.#deliver();
+      this.#out.flushHandshake();
+      this.#out.deliver();
     } catch (e) {
       throw this.#fail(e);
     }
@@ -232,18 +222,17 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
 
   #fail(e: unknown): TlsError {
     let err: TlsError;
+    // Half-built flights are dropped; what was already sealed goes out before the alert.
+    this.#out.dropHandshake();
     if (e instanceof TlsError && e.received) {
       err = e;
-      this.#pendingHs = [];
     } else {
       const alert = e instanceof TlsError ? e.alert : Alert.internal_error;
       const message = e instanceof Error ? e.message : String(e);
-      // Half-built flights are dropped; what was already sealed goes out before the alert.
-      this.#pendingHs = [];
       let sent = false;
       if (!this.#writeClosed) {
         try {
-          this.#sendAlert(alert, 2);
+          this.#out.alert(2, alert);
           sent = true;
         } catch {
           // Could not even protect the alert: report without it.
@@ -254,56 +243,18 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     this.#error = err;
     this.state(`fatal: ${err.describe()}`);
     try {
-      this.#deliver();
+      this.#out.deliver();
     } catch {
       // The sink failing must not hide the protocol error.
     }
     return err;
   }
 
-  #sendAlert(code: number, level: number): void {
-    this.#flushHandshake();
-    this.#sink.trace?.({ kind: "message", direction: "out", name: "Alert", length: 2, detail: alertName(code) });
-    this.#out.push(this.#writer.seal(ContentType.alert, new Uint8Array([level, code])));
-  }
-
-  #flushHandshake(): void {
-    if (!this.#pendingHs.length) return;
-    const parts = this.#pendingHs;
-    this.#pendingHs = [];
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const data = new Uint8Array(n);
-    let at = 0;
-    for (const p of parts) {
-      data.set(p, at);
-      at += p.length;
-    }
-    this.#out.push(this.#writer.seal(ContentType.handshake, data, this.#pendingVersion));
-    this.#pendingVersion = 0x0303;
-  }
-
-  #deliver(): void {
-    if (!this.#out.length) return;
-    const parts = this.#out;
-    this.#out = [];
-    if (parts.length === 1) return this.#sink.outgoing(parts[0]);
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const all = new Uint8Array(n);
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    this.#sink.outgoing(all);
-  }
-
   // Records are traced by the adapter (lib/ssl/ssl.ts), the one owner for every engine.
   #onRecord(rec: InboundRecord): void {
-    if (this.#peerClosed) throw new TlsError(Alert.unexpected_message, "data received after close_notify");
+    if (rec.protected) this.#protectedSeen = true;
     // RFC 8446 §5.1: nothing may come between the records of one handshake message.
-    if (this.#hsLen !== 0 && rec.type !== ContentType.handshake) {
+    if (this.#handshake.pending !== 0 && rec.type !== ContentType.handshake) {
       throw new TlsError(Alert.unexpected_message, "record interleaved with a fragmented handshake message");
     }
     switch (rec.type) {
@@ -312,30 +263,31 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
       case ContentType.alert:
         return this.#onAlert(rec);
       case ContentType.handshake:
+        // RFC 8446 §5: once keys are in use, every handshake record is protected.
         if (!rec.protected && this.#reader.protection) {
           throw new TlsError(Alert.unexpected_message, "plaintext handshake record after keys were set");
         }
         if (rec.fragment.length === 0) throw new TlsError(Alert.unexpected_message, "empty handshake record");
-        return this.#onHandshakeFragment(rec.fragment);
+        this.#limits.earlyDataLeft = 0; // early data ends where the next ClientHello begins
+        return this.#handshake.push(rec.fragment, (raw) => {
+          this.#onHandshakeMessage(raw);
+          return !this.#error;
+        });
       case ContentType.application_data:
-        if (!rec.protected) throw new TlsError(Alert.unexpected_message, "plaintext application data");
+        // RFC 8446 §4.2.10: after a HelloRetryRequest, skip early data until the second ClientHello.
+        if (!rec.protected) {
+          return this.#limits.skipEarlyData(rec.length, "application data before the handshake completed");
+        }
         if (!this.#handshakeDone) {
           throw new TlsError(Alert.unexpected_message, "application data before the handshake completed");
         }
         if (rec.fragment.length) {
-          this.#idleRecords = 0;
+          this.#limits.applicationData();
           this.#sink.plaintext(rec.fragment);
-        } else this.#countIdleRecord("empty records");
+        } else this.#limits.idleRecord("empty records");
         return;
       default:
         throw new TlsError(Alert.unexpected_message, `unexpected inner content type ${rec.type}`);
-    }
-  }
-
-  /** Records that cost work and carry nothing; a long run of them is a denial-of-service attempt. */
-  #countIdleRecord(what: string): void {
-    if (++this.#idleRecords > MAX_IDLE_RECORDS) {
-      throw new TlsError(Alert.unexpected_message, `more than ${MAX_IDLE_RECORDS} ${what} in a row`);
     }
   }
 
@@ -349,49 +301,33 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
   }
 
   #onAlert(rec: InboundRecord): void {
-    // Before the handshake completes a peer may not have our keys yet, so plaintext alerts are read then.
-    if (!rec.protected && this.#handshakeDone) throw new TlsError(Alert.unexpected_message, "plaintext alert");
+    // RFC 8446 §5.1: zero-length Alert fragments are forbidden, protected or not.
+    if (rec.fragment.length === 0) throw new TlsError(Alert.unexpected_message, "empty alert record");
     if (rec.fragment.length !== 2) throw new TlsError(Alert.decode_error, "malformed alert record");
-    const code = rec.fragment[1];
+    const [level, code] = rec.fragment;
+    if (!rec.protected && this.#reader.protection && !this.#plaintextAlertAllowed(level, code)) {
+      throw new TlsError(Alert.unexpected_message, `plaintext alert ${alertName(code)} after keys were set`);
+    }
     this.#sink.trace?.({ kind: "message", direction: "in", name: "Alert", length: 2, detail: alertName(code) });
     if (code === Alert.close_notify) {
       this.#peerClosed = true;
+      this.#reader.halt();
       this.state("received close_notify");
       return;
     }
-    if (code === Alert.user_canceled) return this.#countIdleRecord("user_canceled alerts"); // close_notify follows
+    if (code === Alert.user_canceled) return this.#limits.idleRecord("user_canceled alerts"); // close_notify follows
     throw new TlsError(code, `peer sent alert ${alertName(code)}`, { received: true });
   }
 
-  #onHandshakeFragment(frag: Uint8Array): void {
-    const need = this.#hsLen + frag.length;
-    if (need > this.#hsBuf.length) {
-      if (need > 4 + MAX_HANDSHAKE_MESSAGE + frag.length) {
-        throw new TlsError(Alert.unexpected_message, "handshake buffer overflow");
-      }
-      const grown = new Uint8Array(Math.max(need, this.#hsBuf.length * 2));
-      grown.set(this.#hsBuf.subarray(0, this.#hsLen));
-      this.#hsBuf = grown;
-    }
-    this.#hsBuf.set(frag, this.#hsLen);
-    this.#hsLen += frag.length;
-    let at = 0;
-    while (this.#hsLen - at >= 4) {
-      const b = this.#hsBuf;
-      const len = (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
-      if (len > MAX_HANDSHAKE_MESSAGE) {
-        throw new TlsError(Alert.decode_error, `handshake message of ${len} bytes exceeds ${MAX_HANDSHAKE_MESSAGE}`);
-      }
-      if (this.#hsLen - at < 4 + len) break;
-      const raw = b.slice(at, at + 4 + len);
-      at += 4 + len;
-      // Keep the unconsumed tail visible to setReadKeys' boundary check.
-      this.#hsBuf.copyWithin(0, at, this.#hsLen);
-      this.#hsLen -= at;
-      at = 0;
-      this.#onHandshakeMessage(raw);
-      if (this.#error) return;
-    }
+  /**
+   * Once we read under keys the peer protects with them too (RFC 8446 §5),
+   * with one exception, as OpenSSL makes it: a client that cannot process
+   * our ServerHello has no keys yet, so a server takes its fatal alert in
+   * plaintext until the client's first protected record.
+   */
+  #plaintextAlertAllowed(level: number, code: number): boolean {
+    return this.config.role === "server" && !this.#protectedSeen && !this.#handshakeDone && level === 2 &&
+      code !== Alert.close_notify;
   }
 
   #onHandshakeMessage(raw: Uint8Array): void {
@@ -404,12 +340,16 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
       length: body.length,
     });
     if (!this.#handshakeDone) return this.#role.handle(type, body, raw);
-    if (type === HandshakeType.key_update) return this.#onKeyUpdate(body);
-    if (type === HandshakeType.new_session_ticket && this.config.role === "client") {
-      parseNewSessionTicket(body); // resumption is not offered: the ticket is checked and dropped
-      return;
+    const isTicket = type === HandshakeType.new_session_ticket && this.config.role === "client";
+    if (type !== HandshakeType.key_update && !isTicket) {
+      throw new TlsError(
+        Alert.unexpected_message,
+        `unexpected post-handshake message ${HANDSHAKE_NAMES[type] ?? type}`,
+      );
     }
-    throw new TlsError(Alert.unexpected_message, `unexpected post-handshake message ${HANDSHAKE_NAMES[type] ?? type}`);
+    this.#limits.postHandshakeMessage();
+    if (type === HandshakeType.key_update) return this.#onKeyUpdate(body);
+    parseNewSessionTicket(body); // resumption is not offered: the ticket is checked and dropped
   }
 
   #onKeyUpdate(body: Uint8Array): void {
@@ -418,15 +358,7 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     const read = this.#read!;
     this.setReadKeys(read.suite, nextTrafficSecret(this.crypto, read.suite, read.secret));
     this.state("read keys updated");
-    if (body[0] === 1 && !this.#writeClosed) this.#sendKeyUpdate(false);
-  }
-
-  #sendKeyUpdate(requestPeer: boolean): void {
-    const write = this.#write!;
-    this.#pendingHs.push(handshakeMessage(HandshakeType.key_update, new Uint8Array([requestPeer ? 1 : 0])));
-    this.#sink.trace?.({ kind: "message", direction: "out", name: "KeyUpdate", length: 1 });
-    this.setWriteKeys(write.suite, nextTrafficSecret(this.crypto, write.suite, write.secret));
-    this.state("write keys updated");
+    if (body[0] === 1 && !this.#writeClosed) this.#out.keyUpdate(false);
   }
 }
 

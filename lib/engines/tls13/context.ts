@@ -40,6 +40,8 @@ export interface Tls13Options {
   clientHelloExtensions?: (extensions: Extension[]) => Extension[];
   /** Server: last look at the EncryptedExtensions (same purpose). */
   encryptedExtensions?: (extensions: Extension[]) => Extension[];
+  /** Records one write key protects before a KeyUpdate replaces it (default 2^23; lower for tests). */
+  keyUpdateAfterRecords?: number;
 }
 
 /**
@@ -63,6 +65,7 @@ export interface ResolvedOptions {
   sendEmptyRecords: boolean;
   clientHelloExtensions?: (extensions: Extension[]) => Extension[];
   encryptedExtensions?: (extensions: Extension[]) => Extension[];
+  keyUpdateAfterRecords?: number;
 }
 
 const GROUP_BY_NAME: Record<string, number> = {
@@ -106,6 +109,7 @@ export function resolveOptions(o: Tls13Options, fallback: () => CryptoProvider):
     sendEmptyRecords: o.sendEmptyRecords ?? false,
     clientHelloExtensions: o.clientHelloExtensions,
     encryptedExtensions: o.encryptedExtensions,
+    keyUpdateAfterRecords: o.keyUpdateAfterRecords,
   };
 }
 
@@ -123,6 +127,11 @@ export interface HandshakeContext {
   setReadKeys(suite: CipherSuiteInfo, secret: Uint8Array): void;
   /** New write keys; queued messages go out under the old ones first. */
   setWriteKeys(suite: CipherSuiteInfo, secret: Uint8Array): void;
+  /**
+   * Server: the client offered early data, which we do not accept; its
+   * records are skipped (RFC 8446 §4.2.10).
+   */
+  ignoreEarlyData(): void;
   /** An NSS key log line, when the user asked for one. */
   keyLog(label: string, secret: Uint8Array): void;
   /** A state trace line. */

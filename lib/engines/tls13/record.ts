@@ -44,6 +44,11 @@ export class RecordProtection {
     return this.#seq;
   }
 
+  /** Takes back the last nonce: a record that failed trial decryption was not part of the stream. */
+  rewind(): void {
+    this.#seq--;
+  }
+
   /** The nonce for the next record; advances the sequence number. */
   nextNonce(): Uint8Array {
     const seq = this.#seq++;
@@ -88,6 +93,13 @@ export interface InboundRecord {
 export class RecordReader {
   /** Read protection; undefined while records are plaintext. */
   protection: RecordProtection | undefined;
+  /**
+   * Bytes of early data (RFC 8446 §4.2.10) that may fail authentication and
+   * be dropped instead of failing the connection, when the server rejected
+   * it. The first record that authenticates ends the allowance.
+   */
+  undecryptableAllowance = 0;
+  #halted = false;
   readonly #partial = new Uint8Array(HEADER + MAX_CIPHERTEXT);
   #fill = 0;
   readonly #aad = new Uint8Array(HEADER);
@@ -102,6 +114,7 @@ export class RecordReader {
    * changes made inside the callback apply to the next record.
    */
   push(bytes: Uint8Array, onRecord: (rec: InboundRecord) => void): void {
+    if (this.#halted) return;
     let i = 0;
     // Finish a record started by an earlier call.
     if (this.#fill > 0) {
@@ -122,17 +135,26 @@ export class RecordReader {
       this.#handle(this.#partial, 0, total, onRecord);
     }
     // Whole records straight from the caller's buffer.
-    while (bytes.length - i >= HEADER) {
+    while (bytes.length - i >= HEADER && !this.#halted) {
       const total = HEADER + this.#checkHeader(bytes, i);
       if (bytes.length - i < total) break;
       this.#handle(bytes, i, total, onRecord);
       i += total;
     }
-    if (i < bytes.length) {
+    if (i < bytes.length && !this.#halted) {
       if (bytes.length - i >= HEADER) this.#checkHeader(bytes, i);
       this.#partial.set(bytes.subarray(i), 0);
       this.#fill = bytes.length - i;
     }
+  }
+
+  /**
+   * Reads nothing more, now or later: what follows a close_notify is
+   * ignored (RFC 8446 §6.1), however malformed.
+   */
+  halt(): void {
+    this.#halted = true;
+    this.#fill = 0;
   }
 
   /** Validates a header before buffering its body; returns the body length. */
@@ -142,7 +164,8 @@ export class RecordReader {
       throw new TlsError(Alert.unexpected_message, `unexpected record content type ${type}`);
     }
     const length = (b[at + 3] << 8) | b[at + 4];
-    const max = this.protection && type === ContentType.application_data ? MAX_CIPHERTEXT : MAX_PLAINTEXT;
+    // application_data records are TLSCiphertext (RFC 8446 §5.2), even early data that arrives before our keys.
+    const max = type === ContentType.application_data ? MAX_CIPHERTEXT : MAX_PLAINTEXT;
     if (length > max) throw new TlsError(Alert.record_overflow, `record of ${length} bytes exceeds ${max}`);
     return length;
   }
@@ -165,12 +188,26 @@ export class RecordReader {
     const aad = this.#aad;
     aad.set(b.subarray(at, at + HEADER));
     const plain = prot.aead.open(prot.nextNonce(), aad, body.subarray(0, length - TAG), body.subarray(length - TAG));
-    if (!plain) throw new TlsError(Alert.bad_record_mac, "record failed authentication");
+    if (!plain) {
+      // Early data is counted as the plaintext it can at most hold (content without type byte), as the RFC counts it.
+      const early = length - TAG - 1;
+      if (early > this.undecryptableAllowance) {
+        throw new TlsError(Alert.bad_record_mac, "record failed authentication");
+      }
+      // Rejected early data: dropped, and it never took a sequence number.
+      this.undecryptableAllowance -= early;
+      prot.rewind();
+      return;
+    }
+    this.undecryptableAllowance = 0;
+    // RFC 8446 §5.4: the whole TLSInnerPlaintext (content, type, padding) is at most 2^14 + 1 bytes.
+    if (plain.length > MAX_PLAINTEXT + 1) {
+      throw new TlsError(Alert.record_overflow, `decrypted record of ${plain.length} bytes exceeds 2^14 + 1`);
+    }
     // Strip zero padding; the last non-zero byte is the real content type.
     let end = plain.length - 1;
     while (end >= 0 && plain[end] === 0) end--;
     if (end < 0) throw new TlsError(Alert.unexpected_message, "protected record without content type");
-    if (end > MAX_PLAINTEXT) throw new TlsError(Alert.record_overflow, "decrypted record exceeds 2^14 bytes");
     onRecord({
       type: plain[end],
       fragment: plain.subarray(0, end),

@@ -205,6 +205,8 @@ export class ServerHandshake implements RoleHandshake {
     } else {
       this.#random = ch.random.slice();
       ctx.state("TLS server read client hello");
+      // We never accept early data (no resumption): the client learns it from our ServerHello.
+      if (findExtension(ch.extensions, ExtensionType.early_data)) ctx.ignoreEarlyData();
       if (!n.share) return this.#sendHelloRetryRequest(ch, raw, n);
       ctx.transcript.select(n.suite.hash);
       ctx.transcript.add(raw);
