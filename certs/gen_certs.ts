@@ -17,14 +17,14 @@ import { parseArgs } from "node:util";
 import { issueCertificate } from "../lib/pki/certgen.ts";
 import { fail, runMain } from "../lib/app/cli.ts";
 
-const USAGE = `usage: deno task gen-certs [--dir DIR] [--days N] [--key-type rsa|ecdsa] [--force]
+const USAGE = `usage: deno task gen-certs [--dir DIR] [--days N] [--key-type rsa|ecdsa|ed25519] [--force]
 
 Writes a CA, a server certificate (localhost, 127.0.0.1, ::1) and a client
 certificate into DIR (default: certs).
 
   --dir DIR          where to write (default: certs)
   --days N           validity in days (default: 365)
-  --key-type TYPE    rsa (RSA 2048, default) or ecdsa (P-256) for all three
+  --key-type TYPE    rsa (RSA 2048, default), ecdsa (P-256) or ed25519, for all three
   --force            overwrite existing files
   -h, --help         this help`;
 
@@ -67,7 +67,9 @@ async function main(): Promise<void> {
     fail(`--days must be a whole number from 1 to 36500, got '${values.days}'`);
   }
   const keyType = values["key-type"];
-  if (keyType !== "rsa" && keyType !== "ecdsa") fail(`--key-type must be rsa or ecdsa, got '${keyType}'`);
+  if (keyType !== "rsa" && keyType !== "ecdsa" && keyType !== "ed25519") {
+    fail(`--key-type must be rsa, ecdsa or ed25519, got '${keyType}'`);
+  }
   const dir = values.dir!;
   const names = ["ca", "server", "client"].flatMap((n) => [`${dir}/${n}.crt`, `${dir}/${n}.key`]);
   if (!values.force) {
@@ -79,6 +81,8 @@ async function main(): Promise<void> {
   }
   await Deno.mkdir(dir, { recursive: true });
 
+  // keyEncipherment is for RSA keys only (RFC 5480 §3, RFC 8410 §5).
+  const leafKeyUsage = keyType === "rsa" ? ["digitalSignature", "keyEncipherment"] : ["digitalSignature"];
   const ca = issueCertificate({
     commonName: "ssl-nonblock-deno test CA",
     keyType,
@@ -91,7 +95,7 @@ async function main(): Promise<void> {
     keyType,
     issuer: ca,
     days,
-    keyUsage: ["digitalSignature", "keyEncipherment"],
+    keyUsage: leafKeyUsage,
     extKeyUsage: ["serverAuth"],
     dnsNames: ["localhost"],
     ipAddresses: ["127.0.0.1", "::1"],
@@ -101,7 +105,7 @@ async function main(): Promise<void> {
     keyType,
     issuer: ca,
     days,
-    keyUsage: ["digitalSignature", "keyEncipherment"],
+    keyUsage: leafKeyUsage,
     extKeyUsage: ["clientAuth"],
   });
 

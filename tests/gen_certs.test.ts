@@ -20,6 +20,23 @@ async function genCerts(dir: string, ...extra: string[]): Promise<Proc> {
   return p;
 }
 
+/** `openssl x509 -text` of a certificate file. */
+async function opensslText(file: string): Promise<string> {
+  const out = await new Deno.Command("openssl", { args: ["x509", "-in", file, "-noout", "-text"], stdout: "piped" })
+    .output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** Whether OpenSSL verifies `dir`/server.crt for TLS servers against `dir`/ca.crt. */
+async function opensslVerifiesServer(dir: string): Promise<boolean> {
+  const check = await new Deno.Command("openssl", {
+    args: ["verify", "-CAfile", `${dir}/ca.crt`, "-purpose", "sslserver", `${dir}/server.crt`],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return check.success;
+}
+
 Deno.test("gen-certs writes a CA, a server and a client certificate; keys are private (0600)", async () => {
   const dir = await Deno.makeTempDir();
   const p = await genCerts(dir);
@@ -35,12 +52,7 @@ Deno.test("gen-certs writes a CA, a server and a client certificate; keys are pr
   }
   verifyChain(pemToDer(await Deno.readTextFile(`${dir}/client.crt`)), { trustAnchors: anchors, purpose: "client" });
   // OpenSSL agrees.
-  const check = await new Deno.Command("openssl", {
-    args: ["verify", "-CAfile", `${dir}/ca.crt`, "-purpose", "sslserver", `${dir}/server.crt`],
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  assert.equal(check.success, true);
+  assert.equal(await opensslVerifiesServer(dir), true);
 });
 
 Deno.test("gen-certs refuses to overwrite without --force, and --force keeps keys private", async () => {
@@ -70,15 +82,21 @@ Deno.test("gen-certs --key-type ecdsa writes P-256 certificates that OpenSSL acc
   const dir = await Deno.makeTempDir();
   const p = await genCerts(dir, "--key-type", "ecdsa");
   assert.equal((await p.child.status).code, 0, p.stderr);
-  const text = await new Deno.Command("openssl", {
-    args: ["x509", "-in", `${dir}/server.crt`, "-noout", "-text"],
-    stdout: "piped",
-  }).output();
-  assert.match(new TextDecoder().decode(text.stdout), /id-ecPublicKey[\s\S]*ecdsa-with-SHA256/);
-  const check = await new Deno.Command("openssl", {
-    args: ["verify", "-CAfile", `${dir}/ca.crt`, "-purpose", "sslserver", `${dir}/server.crt`],
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  assert.equal(check.success, true);
+  assert.match(await opensslText(`${dir}/server.crt`), /id-ecPublicKey[\s\S]*ecdsa-with-SHA256/);
+  assert.equal(await opensslVerifiesServer(dir), true);
+});
+
+Deno.test("gen-certs --key-type ed25519 writes Ed25519 certificates (RFC 8410) that OpenSSL accepts", async () => {
+  const dir = await Deno.makeTempDir();
+  const p = await genCerts(dir, "--key-type", "ed25519");
+  assert.equal((await p.child.status).code, 0, p.stderr);
+  const out = await opensslText(`${dir}/server.crt`);
+  assert.match(out, /Signature Algorithm: ED25519[\s\S]*Public Key Algorithm: ED25519/);
+  // RFC 8410 §5: an Ed25519 key may sign, never encipher.
+  assert.match(out, /Key Usage: critical\s+Digital Signature\n/);
+  assert.equal((await Deno.stat(`${dir}/server.key`)).mode! & 0o777, 0o600);
+  assert.equal(await opensslVerifiesServer(dir), true);
+  const bad = await genCerts(await Deno.makeTempDir(), "--key-type", "dsa");
+  assert.equal((await bad.child.status).code, 2);
+  assert.match(bad.stderr.trim(), /^gen_certs: --key-type must be rsa, ecdsa or ed25519, got 'dsa' \(try --help\)$/);
 });

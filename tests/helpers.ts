@@ -11,22 +11,38 @@ import type { EngineFactory, TlsConfig } from "../lib/ssl/engine.ts";
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const DENO = Deno.execPath();
 
-let certDir: Promise<string> | undefined;
+const certDirs = new Map<string, Promise<string>>();
 
-/** A directory holding ca/server/client .crt/.key made by gen-certs, once per test run. */
-export function testCerts(): Promise<string> {
-  certDir ??= (async () => {
-    const dir = await Deno.makeTempDir({ prefix: "tls-certs-" });
-    const out = await new Deno.Command(DENO, {
-      args: ["run", `--allow-read=${dir}`, `--allow-write=${dir}`, "certs/gen_certs.ts", "--dir", dir],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) throw new Error(`gen-certs failed: ${new TextDecoder().decode(out.stderr)}`);
-    return dir;
-  })();
-  return certDir;
+/**
+ * A directory holding ca/server/client .crt/.key made by gen-certs, once per
+ * test run and key type (RSA by default).
+ */
+export function testCerts(keyType: "rsa" | "ecdsa" | "ed25519" = "rsa"): Promise<string> {
+  let dir = certDirs.get(keyType);
+  if (!dir) {
+    dir = (async () => {
+      const dir = await Deno.makeTempDir({ prefix: `tls-certs-${keyType}-` });
+      const out = await new Deno.Command(DENO, {
+        args: [
+          "run",
+          `--allow-read=${dir}`,
+          `--allow-write=${dir}`,
+          "certs/gen_certs.ts",
+          "--dir",
+          dir,
+          "--key-type",
+          keyType,
+        ],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      if (!out.success) throw new Error(`gen-certs failed: ${new TextDecoder().decode(out.stderr)}`);
+      return dir;
+    })();
+    certDirs.set(keyType, dir);
+  }
+  return dir;
 }
 
 /** Reads a PEM from the test certificate directory. */
@@ -234,9 +250,13 @@ export class Proc {
   }
 }
 
-/** Arguments to run server.ts on `port` with the test certificates. */
+/** Arguments to run server.ts on `port` with the test certificates (of `dir`, default the RSA ones). */
 export async function serverArgs(port: number, ...extra: string[]): Promise<string[]> {
-  const dir = await testCerts();
+  return serverArgsIn(await testCerts(), port, ...extra);
+}
+
+/** {@link serverArgs} with the certificates in `dir`. */
+export function serverArgsIn(dir: string, port: number, ...extra: string[]): string[] {
   return [
     "run",
     "--allow-net",
@@ -255,7 +275,11 @@ export async function serverArgs(port: number, ...extra: string[]): Promise<stri
 
 /** Arguments to run client.ts against 127.0.0.1:`port` with the test CA. */
 export async function clientArgs(port: number, ...extra: string[]): Promise<string[]> {
-  const dir = await testCerts();
+  return clientArgsIn(await testCerts(), port, ...extra);
+}
+
+/** {@link clientArgs} with the CA in `dir`. */
+export function clientArgsIn(dir: string, port: number, ...extra: string[]): string[] {
   return [
     "run",
     "--allow-net",
@@ -271,7 +295,12 @@ export async function clientArgs(port: number, ...extra: string[]): Promise<stri
 
 /** Starts server.ts and waits until it listens. */
 export async function startServer(port: number, ...extra: string[]): Promise<Proc> {
-  const server = new Proc(DENO, await serverArgs(port, ...extra));
+  return await startServerIn(await testCerts(), port, ...extra);
+}
+
+/** {@link startServer} with the certificates in `dir`. */
+export async function startServerIn(dir: string, port: number, ...extra: string[]): Promise<Proc> {
+  const server = new Proc(DENO, serverArgsIn(dir, port, ...extra));
   await server.waitFor(/waiting for next connection/);
   return server;
 }

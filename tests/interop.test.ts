@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import {
   clientArgs,
+  clientArgsIn,
   DENO,
   freePort,
   pem,
@@ -18,6 +19,7 @@ import {
   sha256,
   startOpensslServer,
   startServer,
+  startServerIn,
   testCerts,
   until,
 } from "./helpers.ts";
@@ -67,36 +69,40 @@ Deno.test("the seed's own command, openssl s_client -msg -debug -state -showcert
   }
 });
 
-Deno.test("client.ts talks to openssl s_server started with no TLS flags", async () => {
-  const dir = await testCerts();
-  const { proc: sServer, port } = await startOpensslServer([
-    "-cert",
-    `${dir}/server.crt`,
-    "-key",
-    `${dir}/server.key`,
-    "-naccept",
-    "1",
-    "-quiet",
-  ]);
-  let client: Proc | undefined;
-  try {
-    client = new Proc(DENO, await clientArgs(port));
-    await client.waitFor(/handshake complete: TLSv1\.3, cipher TLS_/);
-    await client.write("from client.ts\n");
-    await sServer.write("from s_server\n");
-    await until(() => dec.decode(sServer.stdout) === "from client.ts\n", "client data at s_server");
-    await until(() => dec.decode(client!.stdout) === "from s_server\n", "s_server data at client.ts");
-    await client.closeStdin();
-    assert.equal((await client.exit()).code, 0, client.stderr);
-  } finally {
-    await client?.stop();
-    await sServer.stop();
-  }
-});
+// OpenSSL 3.0 has no ML-KEM: it takes the x25519 share our client sends beside the hybrid one, with no retry.
+for (const [groups, group] of [[[], "x25519"], [["--groups", "P-384"], "secp384r1"]] as const) {
+  Deno.test(`client.ts ${groups.join(" ")} talks to openssl s_server started with no TLS flags: ${group}, no retry`, async () => {
+    const dir = await testCerts();
+    const { proc: sServer, port } = await startOpensslServer([
+      "-cert",
+      `${dir}/server.crt`,
+      "-key",
+      `${dir}/server.key`,
+      "-naccept",
+      "1",
+      "-quiet",
+    ]);
+    let client: Proc | undefined;
+    try {
+      client = new Proc(DENO, await clientArgs(port, "--state", ...groups));
+      await client.waitFor(new RegExp(`handshake complete: TLSv1\\.3, cipher TLS_\\S+, group ${group}`));
+      assert.doesNotMatch(client.stderr, /hello retry request/);
+      await client.write("from client.ts\n");
+      await sServer.write("from s_server\n");
+      await until(() => dec.decode(sServer.stdout) === "from client.ts\n", "client data at s_server");
+      await until(() => dec.decode(client!.stdout) === "from s_server\n", "s_server data at client.ts");
+      await client.closeStdin();
+      assert.equal((await client.exit()).code, 0, client.stderr);
+    } finally {
+      await client?.stop();
+      await sServer.stop();
+    }
+  });
+}
 
-Deno.test("Deno.connectTls (rustls, default settings) talks to server.ts", async () => {
+Deno.test("Deno.connectTls (rustls, default settings) talks to server.ts: X25519MLKEM768 via HelloRetryRequest", async () => {
   const port = freePort();
-  const server = await startServer(port);
+  const server = await startServer(port, "--state");
   try {
     const conn = await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [await pem("ca.crt")] });
     const hs = await conn.handshake();
@@ -109,12 +115,15 @@ Deno.test("Deno.connectTls (rustls, default settings) talks to server.ts", async
     await until(() => dec.decode(server.stdout) === "from rustls\n", "rustls data at server.ts");
     conn.close();
     await server.waitFor(/ended: |client closed the connection/);
+    // rustls lists X25519MLKEM768 but sends an x25519 share only: one retry buys the hybrid.
+    assert.match(server.stderr, /SSL-STATE: TLS server write hello retry request/);
+    assert.match(server.stderr, /handshake complete: TLSv1\.3, cipher \S+, group X25519MLKEM768/);
   } finally {
     await server.stop();
   }
 });
 
-Deno.test("client.ts talks to Deno.listenTls (rustls)", async () => {
+Deno.test("client.ts talks to Deno.listenTls (rustls): X25519MLKEM768 in one round trip", async () => {
   const port = freePort();
   const listener = Deno.listenTls({
     hostname: "127.0.0.1",
@@ -122,7 +131,7 @@ Deno.test("client.ts talks to Deno.listenTls (rustls)", async () => {
     cert: await pem("server.crt"),
     key: await pem("server.key"),
   });
-  const client = new Proc(DENO, await clientArgs(port));
+  const client = new Proc(DENO, await clientArgs(port, "--state"));
   try {
     const conn = await listener.accept();
     await client.write("from client.ts\n");
@@ -136,7 +145,8 @@ Deno.test("client.ts talks to Deno.listenTls (rustls)", async () => {
     await conn.read(buf).catch(() => null);
     conn.close();
     const status = await client.exit();
-    assert.match(client.stderr, /handshake complete: TLSv1\.3/);
+    assert.match(client.stderr, /handshake complete: TLSv1\.3, cipher \S+, group X25519MLKEM768/);
+    assert.doesNotMatch(client.stderr, /hello retry request/);
     assert.ok(status.code === 0 || /without close_notify/.test(client.stderr), client.stderr);
   } finally {
     listener.close();
@@ -261,54 +271,59 @@ Deno.test("HelloRetryRequest shows in the server's state trace when s_client lea
   }
 });
 
-Deno.test("mutual TLS: s_client presents a certificate to server.ts --require-client-cert, and one without is refused", async () => {
-  const dir = await testCerts();
-  const port = freePort();
-  const server = await startServer(port, "--require-client-cert");
-  const base = ["s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", `${dir}/ca.crt`, "-quiet", "-no_ign_eof"];
-  const withCert = new Proc("openssl", [...base, "-cert", `${dir}/client.crt`, "-key", `${dir}/client.key`]);
-  try {
-    await chatWithSClient(server, withCert, "mtls");
-    assert.match(server.stderr, /peer subject=CN=ssl-nonblock-deno client/);
-    const without = new Proc("openssl", base);
-    await without.write("should not arrive\n");
-    await server.waitFor(/ended: .*certificate_required/, 15000);
-    await without.stop();
-    assert.doesNotMatch(dec.decode(server.stdout), /should not arrive/);
-  } finally {
-    await withCert.stop();
-    await server.stop();
-  }
-});
+for (const keyType of ["rsa", "ed25519"] as const) {
+  Deno.test(`mutual TLS, ${keyType}: s_client presents a certificate to server.ts --require-client-cert, and one without is refused`, async () => {
+    const dir = await testCerts(keyType);
+    const port = freePort();
+    const server = await startServerIn(dir, port, "--require-client-cert");
+    const base = ["s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", `${dir}/ca.crt`, "-quiet", "-no_ign_eof"];
+    const withCert = new Proc("openssl", [...base, "-cert", `${dir}/client.crt`, "-key", `${dir}/client.key`]);
+    try {
+      await chatWithSClient(server, withCert, "mtls");
+      assert.match(server.stderr, /peer subject=CN=ssl-nonblock-deno client/);
+      // RFC 8446 §4.4.3: each side signed its CertificateVerify with its Ed25519 key.
+      if (keyType === "ed25519") assert.match(server.stderr, /peer signature ed25519, /);
+      const without = new Proc("openssl", base);
+      await without.write("should not arrive\n");
+      await server.waitFor(/ended: .*certificate_required/, 15000);
+      await without.stop();
+      assert.doesNotMatch(dec.decode(server.stdout), /should not arrive/);
+    } finally {
+      await withCert.stop();
+      await server.stop();
+    }
+  });
 
-Deno.test("mutual TLS: client.ts presents its certificate to openssl s_server -Verify", async () => {
-  const dir = await testCerts();
-  const { proc: sServer, port } = await startOpensslServer([
-    "-cert",
-    `${dir}/server.crt`,
-    "-key",
-    `${dir}/server.key`,
-    "-CAfile",
-    `${dir}/ca.crt`,
-    "-Verify",
-    "1",
-    "-verify_return_error",
-    "-naccept",
-    "1",
-  ]);
-  let client: Proc | undefined;
-  try {
-    client = new Proc(DENO, await clientArgs(port, "--cert", `${dir}/client.crt`, "--key", `${dir}/client.key`));
-    await client.write("with a client certificate\n");
-    await until(() => dec.decode(sServer.stdout).includes("with a client certificate\n"), "data at s_server");
-    assert.match(dec.decode(sServer.stdout), /subject=CN = ssl-nonblock-deno client/);
-    await client.closeStdin();
-    assert.equal((await client.exit()).code, 0, client.stderr);
-  } finally {
-    await client?.stop();
-    await sServer.stop();
-  }
-});
+  Deno.test(`mutual TLS, ${keyType}: client.ts presents its certificate to openssl s_server -Verify`, async () => {
+    const dir = await testCerts(keyType);
+    const { proc: sServer, port } = await startOpensslServer([
+      "-cert",
+      `${dir}/server.crt`,
+      "-key",
+      `${dir}/server.key`,
+      "-CAfile",
+      `${dir}/ca.crt`,
+      "-Verify",
+      "1",
+      "-verify_return_error",
+      "-naccept",
+      "1",
+    ]);
+    let client: Proc | undefined;
+    try {
+      client = new Proc(DENO, clientArgsIn(dir, port, "--cert", `${dir}/client.crt`, "--key", `${dir}/client.key`));
+      await client.write("with a client certificate\n");
+      await until(() => dec.decode(sServer.stdout).includes("with a client certificate\n"), "data at s_server");
+      assert.match(dec.decode(sServer.stdout), /subject=CN = ssl-nonblock-deno client/);
+      await client.closeStdin();
+      assert.equal((await client.exit()).code, 0, client.stderr);
+      if (keyType === "ed25519") assert.match(client.stderr, /peer signature ed25519, /);
+    } finally {
+      await client?.stop();
+      await sServer.stop();
+    }
+  });
+}
 
 Deno.test("KeyUpdate: s_client's K and k commands mid-transfer, data keeps flowing both ways", async () => {
   const port = freePort();

@@ -14,12 +14,8 @@ import { Buffer } from "node:buffer";
 import type { EngineSink, TlsConfig } from "../lib/ssl/engine.ts";
 import { fromHex, toHex } from "../lib/protocol/bytes.ts";
 import { CIPHER_SUITES, Group } from "../lib/protocol/constants.ts";
-import {
-  type KeyShare,
-  keyShareFromPrivateKey,
-  NodeCryptoProvider,
-  type SigningKey,
-} from "../lib/crypto/node_provider.ts";
+import { keyShareFromPrivateKey, NodeCryptoProvider } from "../lib/crypto/node_provider.ts";
+import type { KeyShare, SigningKey } from "../lib/crypto/provider.ts";
 import {
   applicationSecrets,
   deriveSecret,
@@ -198,6 +194,7 @@ Deno.test("RFC 8448 §3: the client engine produces the trace's ClientHello, Fin
     crypto: provider,
     cipherSuites: ["TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_256_GCM_SHA384"],
     middleboxCompat: false, // the trace's client sends an empty session id and no CCS
+    groups: ["x25519", "secp256r1", "secp384r1"], // the trace's order, and its one key share: x25519
     clientHelloExtensions: (ours) => {
       // The trace offers more than this engine (ffdhe groups, tickets, record_size_limit); its key
       // share must still be the one the engine generated.

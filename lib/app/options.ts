@@ -7,7 +7,7 @@
 
 import { fail } from "./cli.ts";
 import type { EngineFactory, ProtocolVersion } from "../ssl/engine.ts";
-import { createTls13Engine } from "../engines/tls13/mod.ts";
+import { createTls13Engine, GROUP_BY_NAME, tls13EngineFactory } from "../engines/tls13/mod.ts";
 import { versionRouter } from "../engines/version_router.ts";
 import { keyMatchesCertificate } from "../pki/x509.ts";
 import { createForgeEngine } from "../engines/forge/forge_engine.ts";
@@ -22,6 +22,7 @@ export const COMMON_OPTIONS = {
   "min-version": { type: "string" },
   "max-version": { type: "string" },
   alpn: { type: "string" },
+  groups: { type: "string" },
   keylog: { type: "string" },
   state: { type: "boolean", default: false },
   msg: { type: "boolean", default: false },
@@ -39,6 +40,8 @@ export const COMMON_HELP = `  --min-version V          lowest protocol version: 
                            (TLS 1.0/1.1 use the legacy forge engine; TLS 1.2 is not offered)
   --engine NAME            force an engine: tls13 or forge (default: chosen by version)
   --alpn LIST              ALPN protocols, comma-separated, in preference order
+  --groups LIST            TLS 1.3 key exchange groups in preference order, separated by : or ,
+                           (default X25519MLKEM768:X25519:P-256:P-384)
   --keylog FILE            append TLS secrets to FILE (SSLKEYLOGFILE format) for Wireshark
   --state                  print handshake state changes (SSL-STATE: ...)
   --msg                    print each handshake message and record in and out
@@ -51,6 +54,18 @@ export const COMMON_HELP = `  --min-version V          lowest protocol version: 
 
 /** TLS 1.3 engine as the programs use it: default options. */
 const tls13: EngineFactory = createTls13Engine;
+
+/** The TLS 1.3 engine with the `--groups` order, if one was given. */
+function tls13WithGroups(text: string | undefined): EngineFactory {
+  if (text === undefined) return tls13;
+  const groups = text.split(/[:,]/).map((g) => g.trim());
+  for (const g of groups) {
+    if (!Object.hasOwn(GROUP_BY_NAME, g)) {
+      fail(`--groups: unknown group '${g}' (choose from X25519MLKEM768, X25519, P-256, P-384)`);
+    }
+  }
+  return tls13EngineFactory({ groups });
+}
 
 /** Engines by their `--engine` name. */
 export const ENGINES: Readonly<Record<string, EngineFactory>> = {
@@ -81,8 +96,9 @@ function parseVersion(text: string | undefined, flag: string, fallback: Protocol
  */
 export function chooseEngine(
   role: "server" | "client",
-  values: { engine?: string; "min-version"?: string; "max-version"?: string },
+  values: { engine?: string; "min-version"?: string; "max-version"?: string; groups?: string },
 ): { engine: EngineFactory; minVersion: ProtocolVersion; maxVersion: ProtocolVersion } {
+  const tls13 = tls13WithGroups(values.groups);
   const forced = values.engine;
   if (forced !== undefined && !(forced in ENGINES)) {
     fail(`unknown engine '${forced}' (choose from: ${Object.keys(ENGINES).join(", ")})`);
@@ -97,7 +113,7 @@ export function chooseEngine(
   const modernAllowed = maxVersion === "TLSv1.3";
   if (forced === "forge" && modernAllowed) fail("the forge engine speaks TLS 1.0 and 1.1 only: --max-version TLSv1.1");
   if (forced === "tls13" && legacyAllowed) fail("the tls13 engine speaks TLS 1.3 only: --min-version TLSv1.3");
-  if (forced) return { engine: ENGINES[forced], minVersion, maxVersion };
+  if (forced) return { engine: forced === "tls13" ? tls13 : ENGINES[forced], minVersion, maxVersion };
   if (!modernAllowed) return { engine: createForgeEngine, minVersion, maxVersion };
   if (role === "client") {
     if (legacyAllowed) {

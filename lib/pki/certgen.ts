@@ -16,13 +16,13 @@ import { forge, toBinaryString } from "./forge.ts";
 import { derToPem } from "./x509.ts";
 
 /** Key algorithms a certificate can have. */
-export type KeyType = "rsa" | "ecdsa";
+export type KeyType = "rsa" | "ecdsa" | "ed25519";
 
 /** A certificate with its private key. */
 export interface Issued {
   /** PEM of the certificate. */
   certPem: string;
-  /** PEM of the private key (PKCS#1 for RSA, PKCS#8 for ECDSA). */
+  /** PEM of the private key (PKCS#1 for RSA, PKCS#8 for ECDSA and Ed25519). */
   keyPem: string;
   keyType: KeyType;
   /** The subject, for certificates this one issues. */
@@ -35,7 +35,7 @@ export interface Issued {
 /** What to put in a certificate. */
 export interface CertificateSpec {
   commonName: string;
-  /** RSA-2048 (default) or ECDSA P-256. */
+  /** RSA-2048 (default), ECDSA P-256 or Ed25519. */
   keyType?: KeyType;
   /** Signed by this issuer; self-signed when absent. */
   issuer?: Issued;
@@ -58,6 +58,7 @@ const asn1 = forge.asn1;
 const SIGNATURE_OIDS: Record<KeyType, string> = {
   rsa: "1.2.840.113549.1.1.11", // sha256WithRSAEncryption
   ecdsa: "1.2.840.10045.4.3.2", // ecdsa-with-SHA256
+  ed25519: "1.3.101.112", // id-Ed25519 (RFC 8410 §3)
 };
 
 /** forge's fromDer with bit strings left as bytes (its type definitions omit the options object). */
@@ -77,7 +78,8 @@ function signatureAlgorithm(keyType: KeyType): forge.asn1.Asn1 {
     false,
     asn1.oidToDer(SIGNATURE_OIDS[keyType]).getBytes(),
   );
-  // RSA algorithm identifiers carry explicit NULL parameters; ECDSA ones carry none (RFC 5758 §3.2).
+  // RSA algorithm identifiers carry explicit NULL parameters; ECDSA and
+  // Ed25519 ones carry none (RFC 5758 §3.2, RFC 8410 §3).
   const params = keyType === "rsa" ? [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, "")] : [];
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [oid, ...params]);
 }
@@ -118,7 +120,9 @@ export function issueCertificate(spec: CertificateSpec): Issued {
   const keyType = spec.keyType ?? "rsa";
   const { publicKey, privateKey } = keyType === "rsa"
     ? generateKeyPairSync("rsa", { modulusLength: 2048 })
-    : generateKeyPairSync("ec", { namedCurve: "P-256" });
+    : keyType === "ecdsa"
+    ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+    : generateKeyPairSync("ed25519");
   const spki = fromDerKeepBitStrings(toBinaryString(publicKey.export({ type: "spki", format: "der" })));
   // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
   const keyBits = ((spki.value as forge.asn1.Asn1[])[1].value as string).slice(1);
@@ -150,7 +154,8 @@ export function issueCertificate(spec: CertificateSpec): Issued {
   fields[2] = signatureAlgorithm(signer.keyType); // version, serial, *signature*, issuer, validity, subject, spki
   fields[6] = spki;
   const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), "latin1");
-  const signature = sign("sha256", tbsDer, signer.privateKey);
+  // Ed25519 hashes internally (RFC 8032): no digest is named.
+  const signature = sign(signer.keyType === "ed25519" ? null : "sha256", tbsDer, signer.privateKey);
   const certificate = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
     tbs,
     signatureAlgorithm(signer.keyType),
@@ -158,8 +163,6 @@ export function issueCertificate(spec: CertificateSpec): Issued {
   ]);
   const der = Buffer.from(asn1.toDer(certificate).getBytes(), "latin1");
   const certPem = derToPem(new Uint8Array(der));
-  const keyPem = keyType === "rsa"
-    ? privateKey.export({ type: "pkcs1", format: "pem" }) as string
-    : privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+  const keyPem = privateKey.export({ type: keyType === "rsa" ? "pkcs1" : "pkcs8", format: "pem" }) as string;
   return { certPem, keyPem, keyType, subject: cert.subject.attributes, keyIdentifier, privateKey };
 }

@@ -158,19 +158,22 @@ export function suiteById(id: number): CipherSuiteInfo | undefined {
 }
 
 /**
- * Named groups (RFC 8446 §4.2.7) supported for key exchange.
+ * Named groups (RFC 8446 §4.2.7) supported for key exchange, with the
+ * post-quantum hybrid X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem).
  *
  * @example
  * ```ts
  * keyShareFromPrivateKey(Group.x25519, privateKey);
  * ```
  */
-export const Group = { secp256r1: 0x0017, secp384r1: 0x0018, x25519: 0x001d } as const;
+export const Group = { secp256r1: 0x0017, secp384r1: 0x0018, x25519: 0x001d, X25519MLKEM768: 0x11ec } as const;
 
-/** Names of supported groups. */
+/** IANA names of supported groups. */
 export const GROUP_NAMES: Readonly<Record<number, string>> = {
   0x0017: "secp256r1",
+  0x0018: "secp384r1",
   0x001d: "x25519",
+  0x11ec: "X25519MLKEM768",
 };
 
 /**
@@ -206,6 +209,7 @@ export const SIGNATURE_SCHEME_NAMES: Readonly<Record<number, string>> = Object.f
 export const CERTIFICATE_VERIFY_SCHEMES: readonly number[] = [
   SignatureScheme.ecdsa_secp256r1_sha256,
   SignatureScheme.ecdsa_secp384r1_sha384,
+  SignatureScheme.ed25519,
   SignatureScheme.rsa_pss_rsae_sha256,
   SignatureScheme.rsa_pss_rsae_sha384,
   SignatureScheme.rsa_pss_rsae_sha512,

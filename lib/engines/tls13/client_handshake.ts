@@ -29,7 +29,7 @@ import {
   type RoleHandshake,
   verifyPeerChain,
 } from "./context.ts";
-import type { KeyShare } from "../../crypto/node_provider.ts";
+import type { KeyShare } from "../../crypto/provider.ts";
 import { applicationSecrets, finishedVerifyData, type HandshakeSecrets, handshakeSecrets } from "./key_schedule.ts";
 import {
   certificateVerifyContent,

@@ -25,7 +25,8 @@ import {
   type RoleHandshake,
   type Tls13Options,
 } from "./context.ts";
-import { type CryptoProvider, NodeCryptoProvider } from "../../crypto/node_provider.ts";
+import type { CryptoProvider } from "../../crypto/provider.ts";
+import { NodeCryptoProvider } from "../../crypto/node_provider.ts";
 import { nextTrafficSecret, trafficKeys, Transcript } from "./key_schedule.ts";
 import { handshakeMessage, parseNewSessionTicket } from "../../protocol/messages.ts";
 import { type InboundRecord, RecordProtection, RecordReader } from "./record.ts";

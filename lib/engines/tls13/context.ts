@@ -11,7 +11,8 @@ import type { ConnectionInfo, TlsConfig } from "../../ssl/engine.ts";
 import { CertificateError, pemToDer, verifyChain } from "../../pki/x509.ts";
 import type { CipherSuiteInfo } from "../../protocol/constants.ts";
 import { CERTIFICATE_VERIFY_SCHEMES, CIPHER_SUITES, Group, GROUP_NAMES } from "../../protocol/constants.ts";
-import { type CryptoProvider, schemeFitsKey, type SigningKey } from "../../crypto/node_provider.ts";
+import { type CryptoProvider, schemeFitsKey, type SigningKey } from "../../crypto/provider.ts";
+import { clientKeyShareGroups, DEFAULT_GROUPS } from "./group_policy.ts";
 import type { Transcript } from "./key_schedule.ts";
 import type { Extension } from "../../protocol/messages.ts";
 
@@ -28,9 +29,16 @@ export interface Tls13Options {
   crypto?: CryptoProvider;
   /** Cipher suites by IANA name, in preference order (default: {@link DEFAULT_SUITE_ORDER}). */
   cipherSuites?: string[];
-  /** Key exchange groups, in preference order: `x25519`, `secp256r1` (default both, x25519 first). */
+  /**
+   * Key exchange groups, in preference order, by IANA or OpenSSL name:
+   * `X25519MLKEM768`, `x25519`, `secp256r1` (`P-256`), `secp384r1` (`P-384`)
+   * (default: {@link DEFAULT_GROUPS}, all four in that order).
+   */
   groups?: string[];
-  /** Client: groups that get a key share in the first ClientHello (default: the first group). */
+  /**
+   * Client: groups that get a key share in the first ClientHello (default:
+   * the first group, and the first classical one after a hybrid).
+   */
   keyShareGroups?: string[];
   /** Middlebox compatibility mode (RFC 8446 §D.4): client session id and dummy CCS (default true). */
   middleboxCompat?: boolean;
@@ -68,12 +76,16 @@ export interface ResolvedOptions {
   keyUpdateAfterRecords?: number;
 }
 
-const GROUP_BY_NAME: Record<string, number> = {
+/** Group code points by IANA and OpenSSL names. */
+export const GROUP_BY_NAME: Readonly<Record<string, number>> = {
+  X25519MLKEM768: Group.X25519MLKEM768,
   x25519: Group.x25519,
   X25519: Group.x25519,
   secp256r1: Group.secp256r1,
   "P-256": Group.secp256r1,
   prime256v1: Group.secp256r1,
+  secp384r1: Group.secp384r1,
+  "P-384": Group.secp384r1,
 };
 
 /**
@@ -91,12 +103,12 @@ export function resolveOptions(o: Tls13Options, fallback: () => CryptoProvider):
     return s;
   });
   const groupOf = (name: string) => {
-    const g = GROUP_BY_NAME[name];
+    const g = Object.hasOwn(GROUP_BY_NAME, name) ? GROUP_BY_NAME[name] : undefined;
     if (g === undefined) throw new TlsError(Alert.internal_error, `unsupported group ${name}`);
     return g;
   };
-  const groups = (o.groups ?? ["x25519", "secp256r1"]).map(groupOf);
-  const keyShareGroups = o.keyShareGroups ? o.keyShareGroups.map(groupOf) : groups.slice(0, 1);
+  const groups = (o.groups ?? DEFAULT_GROUPS).map(groupOf);
+  const keyShareGroups = o.keyShareGroups ? o.keyShareGroups.map(groupOf) : clientKeyShareGroups(groups);
   if (!suites.length || !groups.length || keyShareGroups.some((g) => !groups.includes(g))) {
     throw new TlsError(Alert.internal_error, "empty cipher suite or group list, or a key share outside the groups");
   }

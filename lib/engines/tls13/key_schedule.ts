@@ -9,7 +9,7 @@
 import { concat, Writer } from "../../protocol/bytes.ts";
 import type { CipherSuiteInfo } from "../../protocol/constants.ts";
 import { HandshakeType } from "../../protocol/constants.ts";
-import type { CryptoProvider, HashAlgorithm, HashContext } from "../../crypto/node_provider.ts";
+import type { CryptoProvider, HashAlgorithm, HashContext } from "../../crypto/provider.ts";
 
 /**
  * HKDF-Expand (RFC 5869 §2.3) on the provider's HMAC.

@@ -17,19 +17,20 @@ import type { Tls13Options } from "./context.ts";
 import { createTls13Engine } from "./connection.ts";
 
 export { createTls13Engine, type Tls13Engine } from "./connection.ts";
-export type { Tls13Options } from "./context.ts";
+export { GROUP_BY_NAME, type Tls13Options } from "./context.ts";
 export { type ClientHelloProbe, parseClientHelloVersions } from "../../protocol/probe.ts";
-export {
-  type AeadAlgorithm,
-  type AeadCipher,
-  type CryptoProvider,
-  type HashAlgorithm,
-  type HashContext,
-  type KeyShare,
-  keyShareFromPrivateKey,
-  NodeCryptoProvider,
-  type SigningKey,
-} from "../../crypto/node_provider.ts";
+export type {
+  AeadAlgorithm,
+  AeadCipher,
+  CompletedKeyShare,
+  CryptoProvider,
+  HashAlgorithm,
+  HashContext,
+  KeyShare,
+  SigningKey,
+} from "../../crypto/provider.ts";
+export { keyShareFromPrivateKey, NodeCryptoProvider } from "../../crypto/node_provider.ts";
+export { DEFAULT_GROUPS } from "./group_policy.ts";
 export { CIPHER_SUITES, type CipherSuiteInfo, Group, SignatureScheme } from "../../protocol/constants.ts";
 export type { Extension } from "../../protocol/messages.ts";
 

@@ -13,7 +13,7 @@
 import { alertName } from "../../ssl/alerts.ts";
 import type { EngineSink } from "../../ssl/engine.ts";
 import { type CipherSuiteInfo, ContentType, HandshakeType, MAX_PLAINTEXT } from "../../protocol/constants.ts";
-import type { CryptoProvider } from "../../crypto/node_provider.ts";
+import type { CryptoProvider } from "../../crypto/provider.ts";
 import { handshakeMessage } from "../../protocol/messages.ts";
 import { concat } from "../../protocol/bytes.ts";
 import { nextTrafficSecret, trafficKeys } from "./key_schedule.ts";

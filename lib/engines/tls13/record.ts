@@ -13,7 +13,7 @@
 
 import { Alert, TlsError } from "../../ssl/alerts.ts";
 import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from "../../protocol/constants.ts";
-import type { AeadCipher } from "../../crypto/node_provider.ts";
+import type { AeadCipher } from "../../crypto/provider.ts";
 
 const TAG = 16;
 const HEADER = 5;

@@ -29,6 +29,8 @@ import {
   type RoleHandshake,
   verifyPeerChain,
 } from "./context.ts";
+import { selectGroup } from "./group_policy.ts";
+import type { CompletedKeyShare } from "../../crypto/provider.ts";
 import {
   type ApplicationSecrets,
   applicationSecrets,
@@ -158,18 +160,7 @@ export class ServerHandshake implements RoleHandshake {
     const sg = findExtension(ch.extensions, ExtensionType.supported_groups);
     const ks = findExtension(ch.extensions, ExtensionType.key_share);
     if (!sg || !ks) throw new TlsError(Alert.missing_extension, "ClientHello without supported_groups or key_share");
-    const clientGroups = parseU16List(sg);
-    const shares = parseClientKeyShares(ks);
-    for (const s of shares) {
-      if (!clientGroups.includes(s.group)) {
-        throw new TlsError(Alert.illegal_parameter, "key share for a group not in supported_groups");
-      }
-    }
-    const share = shares.find((s) => options.groups.includes(s.group));
-    const retryGroup = share ? undefined : options.groups.find((g) => clientGroups.includes(g));
-    if (!share && retryGroup === undefined) {
-      throw new TlsError(Alert.handshake_failure, "no key exchange group in common");
-    }
+    const { share, retryGroup } = selectGroup(options.groups, parseU16List(sg), parseClientKeyShares(ks));
 
     const sni = findExtension(ch.extensions, ExtensionType.server_name);
     const serverName = sni ? parseServerName(sni) : undefined;
@@ -251,14 +242,14 @@ export class ServerHandshake implements RoleHandshake {
     const { crypto, config, options } = ctx;
     const suite = this.#suite = n.suite;
     const clientShare = n.share ?? parseClientKeyShares(findExtension(ch.extensions, ExtensionType.key_share)!)[0];
-    const share = crypto.generateKeyShare(clientShare.group);
-    let shared: Uint8Array;
+    let share: CompletedKeyShare;
     try {
-      shared = share.agree(clientShare.keyExchange);
+      share = crypto.completeKeyShare(clientShare.group, clientShare.keyExchange);
     } catch (e) {
       throw new TlsError(Alert.illegal_parameter, `invalid client key share: ${(e as Error).message}`);
     }
-    this.#group = share.group;
+    const shared = share.secret;
+    this.#group = clientShare.group;
     const sh = encodeServerHello({
       legacyVersion: Version.TLS12,
       random: crypto.random(32),
@@ -268,7 +259,7 @@ export class ServerHandshake implements RoleHandshake {
       extensions: [
         {
           type: ExtensionType.key_share,
-          data: encodeServerKeyShare({ group: share.group, keyExchange: share.publicKey }),
+          data: encodeServerKeyShare({ group: clientShare.group, keyExchange: share.publicKey }),
         },
         { type: ExtensionType.supported_versions, data: encodeU16(Version.TLS13) },
       ],

@@ -1,0 +1,73 @@
+/**
+ * Key exchange groups through the programs, against OpenSSL 3.0's
+ * s_client and s_server, which have no ML-KEM (Deno's rustls, which has it,
+ * is in interop.test.ts, and so are Ed25519 certificates both ways).
+ */
+import assert from "node:assert/strict";
+import { clientArgs, DENO, freePort, Proc, serverArgs, startServer, testCerts, until } from "./helpers.ts";
+
+const dec = new TextDecoder();
+const HRR_STATE = /SSL-STATE: TLS server write hello retry request/;
+
+/** openssl s_client sends a line and closes; returns what it printed (session details). */
+async function sClientSends(port: number, ca: string, line: string, ...args: string[]): Promise<Proc> {
+  const sClient = new Proc("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", ca, ...args]);
+  await sClient.write(line);
+  await sClient.closeStdin();
+  return sClient;
+}
+
+for (
+  const [args, group, tempKey] of [
+    [[], "x25519", /Server Temp Key: X25519, 253 bits/],
+    [["-groups", "P-384"], "secp384r1", /Server Temp Key: ECDH, secp384r1, 384 bits/],
+  ] as const
+) {
+  Deno.test(`openssl s_client 3.0 (no ML-KEM) ${args.join(" ")} → server.ts: ${group} with no HelloRetryRequest`, async () => {
+    const port = freePort();
+    const server = await startServer(port, "--state");
+    try {
+      const sClient = await sClientSends(port, `${await testCerts()}/ca.crt`, `${group}\n`, ...args);
+      await until(() => dec.decode(server.stdout) === `${group}\n`, "s_client data at server.ts");
+      await sClient.exit();
+      assert.match(dec.decode(sClient.stdout), tempKey);
+      assert.match(server.stderr, new RegExp(`group ${group}`));
+      assert.doesNotMatch(server.stderr, HRR_STATE);
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+Deno.test("server.ts --groups X25519MLKEM768 refuses OpenSSL 3.0 with handshake_failure", async () => {
+  const port = freePort();
+  const server = await startServer(port, "--groups", "X25519MLKEM768");
+  try {
+    const sClient = await sClientSends(port, `${await testCerts()}/ca.crt`, "none\n");
+    const status = await sClient.exit();
+    assert.notEqual(status.code, 0);
+    assert.match(sClient.stderr, /handshake failure/);
+    await server.waitFor(/ended: .*no key exchange group in common/);
+    assert.equal(dec.decode(server.stdout), "");
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("--groups with an unknown name is one line and exit status 2, on both programs", async () => {
+  const port = freePort();
+  for (
+    const args of [
+      await clientArgs(port, "--groups", "X25519:X448"),
+      await serverArgs(port, "--quiet", "--groups", "P-521"),
+    ]
+  ) {
+    const p = new Proc(DENO, args, { stdin: "null" });
+    const status = await p.exit();
+    assert.equal(status.code, 2, p.stderr);
+    assert.match(
+      p.stderr.trim(),
+      /^(client|server): --groups: unknown group '(X448|P-521)' \(choose from [^\n]+\) \(try --help\)$/,
+    );
+  }
+});
