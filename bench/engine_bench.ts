@@ -1,7 +1,8 @@
 /**
  * Engine-only benchmark: full handshakes per second and bulk throughput
  * (16 KiB writes, each direction) for every engine in `ENGINES` and every
- * cipher suite it can be pinned to (bench/lib/suites.ts), in memory, timed
+ * cipher suite and key exchange group it can be pinned to
+ * (bench/lib/suites.ts), in memory, timed
  * with `performance.now()`. One thread runs both ends, so a rate here is
  * the cost of encrypting and decrypting together.
  *
@@ -63,6 +64,7 @@ function measure(engine: string, factory: EngineFactory, certs: PairCerts, secon
     suite: info.cipher,
     restricted,
     protocol: info.protocol,
+    group: info.group,
     handshakesPerSecond: hs.count / (hs.elapsed / 1000),
     handshakes: hs.count,
     clientToServerMBps: mbPerSecond(up.units, up.elapsed),
@@ -92,6 +94,14 @@ export async function runEngineBench(certs: PairCerts, seconds: number, only?: s
       const result = measure(name, factory, certs, seconds, suite !== undefined);
       if (suite && result.suite !== suite) {
         throw new Error(`engine ${name}: pinned ${suite} but negotiated ${result.suite}`);
+      }
+      results.push(result);
+    }
+    for (const group of pins?.groups ?? []) {
+      console.error(`engine ${name}: group ${group}…`);
+      const result = measure(name, pins!.groupFactory!(group), certs, seconds, true);
+      if (result.group?.toLowerCase() !== group.toLowerCase()) {
+        throw new Error(`engine ${name}: pinned group ${group} but negotiated ${result.group}`);
       }
       results.push(result);
     }

@@ -94,6 +94,15 @@ Deno.test("bench parse: engine benchmark JSON, checked field by field", () => {
   assert.throws(() => parseEngineResults(JSON.stringify(broken)), /restricted/);
 });
 
+Deno.test("bench parse: the key exchange group of an engine row is optional, and a string when given", () => {
+  assert.equal(parseEngineResults(engineJson)[0].group, undefined);
+  const withGroup = JSON.parse(engineJson);
+  withGroup[0].group = "X25519MLKEM768";
+  assert.equal(parseEngineResults(JSON.stringify(withGroup))[0].group, "X25519MLKEM768");
+  withGroup[0].group = 4588;
+  assert.throws(() => parseEngineResults(JSON.stringify(withGroup)), /'group' is not a string/);
+});
+
 Deno.test("bench parse: /proc status and socket tables, s_time, s_client -brief", () => {
   const status = "Name:\tdeno\nUmask:\t0022\nPid:\t4242\nVmPeak:\t 9999 kB\nVmHWM:\t   51200 kB\nVmRSS:\t   40960 kB\n";
   assert.deepEqual(parseProcStatus(status), { hwmKiB: 51200, rssKiB: 40960 });

@@ -37,11 +37,15 @@ export function parseEngineResults(text: string): EngineResult[] {
       return o[k] as number;
     };
     if (typeof o?.restricted !== "boolean") throw new TypeError(`engine result ${i}: 'restricted' is not a boolean`);
+    if (o.group !== undefined && typeof o.group !== "string") {
+      throw new TypeError(`engine result ${i}: 'group' is not a string`);
+    }
     return {
       engine: str("engine"),
       suite: str("suite"),
       restricted: o.restricted,
       protocol: str("protocol"),
+      group: o.group as string | undefined,
       handshakesPerSecond: num("handshakesPerSecond"),
       handshakes: num("handshakes"),
       clientToServerMBps: num("clientToServerMBps"),

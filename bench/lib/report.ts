@@ -46,7 +46,7 @@ export function engineTable(engines: EngineResult[]): string {
   return markdownTable(
     [
       "engine",
-      "cipher suite",
+      "cipher suite, group",
       "protocol",
       "handshakes/s",
       "client→server MB/s",
@@ -56,7 +56,7 @@ export function engineTable(engines: EngineResult[]): string {
     ],
     engines.map((e) => [
       e.engine,
-      e.restricted ? e.suite : `${e.suite} (negotiated)`,
+      (e.restricted ? e.suite : `${e.suite} (negotiated)`) + (e.group ? `, ${e.group}` : ""),
       e.protocol,
       formatNumber(e.handshakesPerSecond),
       formatNumber(e.clientToServerMBps),

@@ -6,8 +6,9 @@
  * - forge: the suite list forge's `createConnection` receives is narrowed
  *   while the engine is built (a forge server takes the client's first
  *   suite it knows, so pinning the client decides).
- * - tls13: the engine's own `cipherSuites` option. Loaded only when that
- *   engine is registered, so this file does not depend on it otherwise.
+ * - tls13: the engine's own `cipherSuites` option, and `groups` for one row
+ *   per key exchange group. Loaded only when that engine is registered, so
+ *   this file does not depend on it otherwise.
  *
  * @module
  */
@@ -23,6 +24,10 @@ export interface SuitePins {
   method: string;
   /** An engine factory whose connections offer only `suite`. */
   factory(suite: string): EngineFactory;
+  /** Key exchange groups the engine can be pinned to, each measured with the first suite (TLS 1.3 only). */
+  groups?: string[];
+  /** An engine factory whose connections offer only `group`, with the first suite. */
+  groupFactory?(group: string): EngineFactory;
 }
 
 interface ForgeTls {
@@ -59,6 +64,10 @@ async function tls13Pins(): Promise<SuitePins> {
     method: "with the engine's cipherSuites option (tls13EngineFactory)",
     // The same options as lib/app/options.ts registers, plus the suite.
     factory: (suite) => tls13.tls13EngineFactory({ cipherSuites: [suite] }),
+    // The price of each key exchange, the post-quantum hybrid included.
+    groups: [...tls13.DEFAULT_GROUPS],
+    groupFactory: (group) =>
+      tls13.tls13EngineFactory({ cipherSuites: [tls13.DEFAULT_SUITE_ORDER[0]], groups: [group] }),
   };
 }
 

@@ -32,6 +32,8 @@ export interface EngineResult {
   /** True when the benchmark forced the suite; false when it is the engine's own choice. */
   restricted: boolean;
   protocol: string;
+  /** The key exchange group both ends agreed on, when the protocol has one (TLS 1.3). */
+  group?: string;
   handshakesPerSecond: number;
   handshakes: number;
   clientToServerMBps: number;

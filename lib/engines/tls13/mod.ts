@@ -17,7 +17,7 @@ import type { Tls13Options } from "./context.ts";
 import { createTls13Engine } from "./connection.ts";
 
 export { createTls13Engine, type Tls13Engine } from "./connection.ts";
-export { GROUP_BY_NAME, type Tls13Options } from "./context.ts";
+export { DEFAULT_SUITE_ORDER, GROUP_BY_NAME, type Tls13Options } from "./context.ts";
 export { type ClientHelloProbe, parseClientHelloVersions } from "../../protocol/probe.ts";
 export type {
   AeadAlgorithm,
