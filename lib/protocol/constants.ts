@@ -1,11 +1,12 @@
 /**
- * TLS 1.3 code points (RFC 8446 §4, §B.3, §B.4) and their IANA names.
+ * TLS code points (RFC 8446 §4, §B.3, §B.4, and the TLS 1.2 ones every
+ * engine shares), their IANA names, and protocol limits: one table per concept.
  *
  * @module
  */
 
 /**
- * Record content types (RFC 8446 §5.1).
+ * Record content types (RFC 8446 §5.1, RFC 6520 for heartbeat).
  *
  * @example
  * ```ts
@@ -17,19 +18,16 @@ export const ContentType = {
   alert: 21,
   handshake: 22,
   application_data: 23,
+  heartbeat: 24,
 } as const;
 
-/** Record content type names by code, for tracing: every type a TLS peer may send (heartbeat: RFC 6520). */
-export const CONTENT_TYPE_NAMES: Readonly<Record<number, string>> = {
-  20: "change_cipher_spec",
-  21: "alert",
-  22: "handshake",
-  23: "application_data",
-  24: "heartbeat",
-};
+/** Names of {@link ContentType} values, for tracing. */
+export const CONTENT_TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(ContentType).map(([name, code]) => [code, name]),
+);
 
 /**
- * Handshake message types (RFC 8446 §4).
+ * Handshake message types of TLS 1.3 (RFC 8446 §4) and TLS 1.2 (RFC 5246 §7.4).
  *
  * @example
  * ```ts
@@ -37,40 +35,45 @@ export const CONTENT_TYPE_NAMES: Readonly<Record<number, string>> = {
  * ```
  */
 export const HandshakeType = {
+  hello_request: 0,
   client_hello: 1,
   server_hello: 2,
   new_session_ticket: 4,
   end_of_early_data: 5,
   encrypted_extensions: 8,
   certificate: 11,
+  server_key_exchange: 12,
   certificate_request: 13,
+  server_hello_done: 14,
   certificate_verify: 15,
+  client_key_exchange: 16,
   finished: 20,
   key_update: 24,
   message_hash: 254,
 } as const;
 
-/** Handshake message names by type, for tracing: one table for every engine and version (RFC 8446 §4, RFC 5246 §7.4). */
+/** Names of {@link HandshakeType} values as traces print them (`ClientHello`), for every engine. */
 export const HANDSHAKE_NAMES: Readonly<Record<number, string>> = {
-  0: "HelloRequest",
-  1: "ClientHello",
-  2: "ServerHello",
-  4: "NewSessionTicket",
-  5: "EndOfEarlyData",
-  8: "EncryptedExtensions",
-  11: "Certificate",
-  12: "ServerKeyExchange",
-  13: "CertificateRequest",
-  14: "ServerHelloDone",
-  15: "CertificateVerify",
-  16: "ClientKeyExchange",
-  20: "Finished",
-  24: "KeyUpdate",
-  254: "message_hash",
+  [HandshakeType.hello_request]: "HelloRequest",
+  [HandshakeType.client_hello]: "ClientHello",
+  [HandshakeType.server_hello]: "ServerHello",
+  [HandshakeType.new_session_ticket]: "NewSessionTicket",
+  [HandshakeType.end_of_early_data]: "EndOfEarlyData",
+  [HandshakeType.encrypted_extensions]: "EncryptedExtensions",
+  [HandshakeType.certificate]: "Certificate",
+  [HandshakeType.server_key_exchange]: "ServerKeyExchange",
+  [HandshakeType.certificate_request]: "CertificateRequest",
+  [HandshakeType.server_hello_done]: "ServerHelloDone",
+  [HandshakeType.certificate_verify]: "CertificateVerify",
+  [HandshakeType.client_key_exchange]: "ClientKeyExchange",
+  [HandshakeType.finished]: "Finished",
+  [HandshakeType.key_update]: "KeyUpdate",
+  [HandshakeType.message_hash]: "message_hash",
 };
 
 /**
- * Extension types this implementation reads or writes (RFC 8446 §4.2).
+ * Extension types this implementation reads or writes (RFC 8446 §4.2, and
+ * the TLS 1.2 ones: RFC 4492, 5077, 5746, 7366, 7627).
  *
  * @example
  * ```ts
@@ -82,6 +85,7 @@ export const ExtensionType = {
   max_fragment_length: 1,
   status_request: 5,
   supported_groups: 10,
+  ec_point_formats: 11,
   signature_algorithms: 13,
   use_srtp: 14,
   heartbeat: 15,
@@ -90,7 +94,10 @@ export const ExtensionType = {
   client_certificate_type: 19,
   server_certificate_type: 20,
   padding: 21,
+  encrypt_then_mac: 22,
+  extended_master_secret: 23,
   record_size_limit: 28,
+  session_ticket: 35,
   pre_shared_key: 41,
   early_data: 42,
   supported_versions: 43,
@@ -101,7 +108,24 @@ export const ExtensionType = {
   post_handshake_auth: 49,
   signature_algorithms_cert: 50,
   key_share: 51,
+  renegotiation_info: 0xff01,
 } as const;
+
+/**
+ * Name of an extension type, for messages: `key_share`, or the number.
+ *
+ * @example
+ * ```ts
+ * extensionName(51); // "key_share"
+ * ```
+ */
+export function extensionName(type: number): string {
+  return EXTENSION_NAMES[type] ?? `extension ${type}`;
+}
+
+const EXTENSION_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(ExtensionType).map(([name, code]) => [code, name]),
+);
 
 /** Protocol version code points. */
 export const Version = { TLS12: 0x0303, TLS13: 0x0304 } as const;
@@ -263,7 +287,12 @@ export const HRR_RANDOM: Uint8Array = new Uint8Array([
 export const MAX_PLAINTEXT = 1 << 14;
 /** Largest TLSCiphertext fragment (RFC 8446 §5.2). */
 export const MAX_CIPHERTEXT = MAX_PLAINTEXT + 256;
-/** Largest handshake message body we accept, but for ClientHello; bounds buffering of peer input. */
+/** The largest record body any TLS version allows (RFC 5246 §6.2.3: 2^14 + 2048). */
+export const MAX_RECORD_BODY = MAX_PLAINTEXT + 2048;
+/**
+ * Largest handshake message body we accept, but for ClientHello (a long
+ * certificate chain fits); bounds buffering of peer input.
+ */
 export const MAX_HANDSHAKE_MESSAGE = 64 * 1024;
 
 /**

@@ -9,7 +9,8 @@
 
 import { Reader } from "./bytes.ts";
 import { ContentType, ExtensionType, HandshakeType, MAX_CLIENT_HELLO, MAX_PLAINTEXT, Version } from "./constants.ts";
-import { findExtension, parseClientHello, parseSupportedVersions } from "./messages.ts";
+import { parseRawClientHello } from "./client_hello.ts";
+import { findExtension, parseSupportedVersions } from "./extensions.ts";
 
 /**
  * What {@link parseClientHelloVersions} found.
@@ -67,7 +68,9 @@ export function parseClientHelloVersions(bytes: Uint8Array): ClientHelloProbe {
   }
   const msg = join(parts, have);
   try {
-    const ch = parseClientHello(msg.subarray(4, 4 + msgLen));
+    // Only the framing and supported_versions: whether other extensions are
+    // well-formed is for the engine that gets the hello to say.
+    const ch = parseRawClientHello(msg.subarray(4, 4 + msgLen));
     const sv = findExtension(ch.extensions, ExtensionType.supported_versions);
     const offersTls13 = sv ? parseSupportedVersions(sv).includes(Version.TLS13) : false;
     return { complete: true, offersTls13, malformed: false, legacyVersion: ch.legacyVersion };

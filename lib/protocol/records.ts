@@ -8,10 +8,7 @@
 
 import { Alert, TlsError } from "../ssl/alerts.ts";
 import type { TraceEvent } from "../ssl/engine.ts";
-import { CONTENT_TYPE_NAMES, HANDSHAKE_NAMES, maxHandshakeLength } from "./constants.ts";
-
-/** The largest record body any TLS version allows (RFC 5246 §6.2.3: 2^14 + 2048). */
-export const MAX_RECORD_BODY = 16384 + 2048;
+import { CONTENT_TYPE_NAMES, ContentType, HANDSHAKE_NAMES, MAX_RECORD_BODY, maxHandshakeLength } from "./constants.ts";
 
 /** What a {@link RecordScanner} does besides splitting records. */
 export interface ScannerOptions {
@@ -59,7 +56,7 @@ export class RecordScanner {
     while (i < bytes.length) {
       if (this.#bodyLeft > 0) {
         const take = Math.min(this.#bodyLeft, bytes.length - i);
-        if (this.#type === 22 && !this.#encrypted) this.#clearHandshake(bytes, i, take);
+        if (this.#type === ContentType.handshake && !this.#encrypted) this.#clearHandshake(bytes, i, take);
         this.#bodyLeft -= take;
         i += take;
         continue;
@@ -103,7 +100,7 @@ export class RecordScanner {
       version: (h[1] << 8) | h[2],
       length,
     });
-    if (h[0] === 20) {
+    if (h[0] === ContentType.change_cipher_spec) {
       this.#encrypted = true;
       if (this.#nameMessages) {
         this.#emit({ kind: "message", direction: this.#direction, name: "ChangeCipherSpec", length: 1 });

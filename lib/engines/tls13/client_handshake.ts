@@ -1,7 +1,18 @@
 /**
- * The client side of the TLS 1.3 handshake (RFC 8446 §2, §4): ClientHello,
- * HelloRetryRequest handling, server authentication, optional client
- * authentication, Finished.
+ * The client side of the TLS 1.3 handshake (RFC 8446 §2, §4). The steps, in
+ * order, one method each:
+ *
+ * 1. `sendClientHello`.
+ * 2. `readServerHello`: handshake traffic keys. A HelloRetryRequest instead
+ *    goes to `readHelloRetryRequest`, which sends the second ClientHello
+ *    (after one dummy ChangeCipherSpec in compatibility mode) and waits for
+ *    the ServerHello again.
+ * 3. `readEncryptedExtensions`.
+ * 4. `readCertificateRequest`, if the server asks for a certificate.
+ * 5. `readServerCertificate`, `readServerCertificateVerify`.
+ * 6. `readServerFinished`: application read keys; then
+ *    `sendClientCertificate` (and its CertificateVerify) when asked, and
+ *    `sendFinished`: application write keys; the handshake is complete.
  *
  * @module
  */
@@ -15,7 +26,6 @@ import {
   type CipherSuiteInfo,
   ExtensionType,
   HandshakeType,
-  HRR_RANDOM,
   SIGNATURE_SCHEME_NAMES,
   suiteById,
   Version,
@@ -30,46 +40,46 @@ import {
   verifyPeerChain,
 } from "./context.ts";
 import type { KeyShare } from "../../crypto/provider.ts";
-import { applicationSecrets, finishedVerifyData, type HandshakeSecrets, handshakeSecrets } from "./key_schedule.ts";
+import {
+  checkAnswered,
+  ENCRYPTED_EXTENSIONS,
+  HELLO_RETRY_REQUEST_EXTENSIONS,
+  SERVER_HELLO_EXTENSIONS,
+} from "./extension_rules.ts";
+import { applicationSecrets, finishedVerifyData, handshakeSecrets } from "./key_schedule.ts";
 import {
   certificateVerifyContent,
-  type ClientHello,
   encodeAlpn,
   encodeCertificate,
   encodeCertificateVerify,
   encodeClientHello,
   encodeClientKeyShares,
+  encodeOpaque,
   encodeServerName,
   encodeSupportedVersions,
   encodeU16List,
+  encodeU8List,
   type Extension,
-  findExtension,
-  parseAlpn,
   parseCertificate,
   parseCertificateRequest,
   parseCertificateVerify,
-  parseExtensions,
+  parseEncryptedExtensions,
   parseServerHello,
-  parseServerKeyShare,
-  parseU16,
-  parseU16List,
+  type RawClientHello,
+  type ServerHello,
 } from "../../protocol/messages.ts";
-
-type State = "start" | "wait_sh" | "wait_ee" | "wait_cert_cr" | "wait_cert" | "wait_cv" | "wait_finished" | "done";
-
-// Extensions a server may put in EncryptedExtensions (RFC 8446 §4.2 table).
-const EE_ALLOWED = new Set<number>([
-  ExtensionType.server_name,
-  ExtensionType.max_fragment_length,
-  ExtensionType.supported_groups,
-  ExtensionType.use_srtp,
-  ExtensionType.heartbeat,
-  ExtensionType.alpn,
-  ExtensionType.client_certificate_type,
-  ExtensionType.server_certificate_type,
-  ExtensionType.early_data,
-  ExtensionType.record_size_limit,
-]);
+import type {
+  CertRequest,
+  ClientState,
+  ExpectEncryptedExtensions,
+  ExpectServerCertificate,
+  ExpectServerCertificateOrRequest,
+  ExpectServerCertificateVerify,
+  ExpectServerFinished,
+  ExpectServerHello,
+  HandshakeKeys,
+  SentHello,
+} from "./handshake_states.ts";
 
 /**
  * Client handshake state machine.
@@ -82,23 +92,10 @@ const EE_ALLOWED = new Set<number>([
  */
 export class ClientHandshake implements RoleHandshake {
   readonly #ctx: HandshakeContext;
-  #state: State = "start";
+  readonly #creds: Credentials | undefined;
+  #state: ClientState = { name: "Start" };
   #random: Uint8Array = new Uint8Array(0);
-  #sessionId: Uint8Array = new Uint8Array(0);
-  #shares: KeyShare[] = [];
-  #hello: ClientHello | undefined;
-  #hello1Raw: Uint8Array = new Uint8Array(0);
-  #offered = new Set<number>();
-  #hrrSuite: CipherSuiteInfo | undefined;
-  #suite: CipherSuiteInfo | undefined;
-  #group = 0;
-  #secrets: HandshakeSecrets | undefined;
   #ccsSent = false;
-  #certRequest: { context: Uint8Array; schemes: number[] } | undefined;
-  #peerCerts: Uint8Array[] = [];
-  #peerScheme: number | undefined;
-  #alpn: string | undefined;
-  #creds: Credentials | undefined;
   helloSeen = false;
   peerFinished = false;
 
@@ -113,26 +110,26 @@ export class ClientHandshake implements RoleHandshake {
   }
 
   start(): void {
-    if (this.#state !== "start") return;
+    if (this.#state.name !== "Start") return;
     const { crypto, options } = this.#ctx;
     this.#random = crypto.random(32);
-    this.#sessionId = options.middleboxCompat ? crypto.random(32) : new Uint8Array(0);
-    this.#shares = options.keyShareGroups.map((g) => crypto.generateKeyShare(g));
-    this.#hello = {
+    const sessionId = options.middleboxCompat ? crypto.random(32) : new Uint8Array(0);
+    const shares = options.keyShareGroups.map((g) => crypto.generateKeyShare(g));
+    const hello: RawClientHello = {
       legacyVersion: Version.TLS12,
       random: this.#random,
-      sessionId: this.#sessionId,
+      sessionId,
       cipherSuites: options.suites.map((s) => s.id),
       compressionMethods: new Uint8Array([0]),
-      extensions: this.#extensions(),
+      extensions: this.#extensions(shares),
     };
-    this.#hello1Raw = this.#sendHello(0x0301);
+    const firstRaw = this.#sendClientHello(hello, 0x0301);
     this.helloSeen = true;
-    this.#state = "wait_sh";
+    this.#state = { name: "ExpectServerHello", sent: { hello, firstRaw, shares, offered: offeredTypes(hello) } };
     this.#ctx.state("TLS client write client hello");
   }
 
-  #extensions(cookie?: Uint8Array): Extension[] {
+  #extensions(shares: KeyShare[], cookie?: Uint8Array): Extension[] {
     const { config, options } = this.#ctx;
     const exts: Extension[] = [];
     const host = config.serverName;
@@ -142,86 +139,73 @@ export class ClientHandshake implements RoleHandshake {
     exts.push({ type: ExtensionType.signature_algorithms_cert, data: encodeU16List(CERTIFICATE_SCHEMES) });
     exts.push({ type: ExtensionType.supported_versions, data: encodeSupportedVersions([Version.TLS13]) });
     // psk_dhe_ke: lets servers send tickets (which we accept and drop) as they do for OpenSSL clients.
-    exts.push({ type: ExtensionType.psk_key_exchange_modes, data: new Uint8Array([1, 1]) });
+    exts.push({ type: ExtensionType.psk_key_exchange_modes, data: encodeU8List([1]) });
     if (config.alpnProtocols?.length) exts.push({ type: ExtensionType.alpn, data: encodeAlpn(config.alpnProtocols) });
-    if (cookie) exts.push({ type: ExtensionType.cookie, data: cookie });
+    if (cookie) exts.push({ type: ExtensionType.cookie, data: encodeOpaque(16, cookie) });
     exts.push({
       type: ExtensionType.key_share,
-      data: encodeClientKeyShares(this.#shares.map((s) => ({ group: s.group, keyExchange: s.publicKey }))),
+      data: encodeClientKeyShares(shares.map((s) => ({ group: s.group, keyExchange: s.publicKey }))),
     });
     return options.clientHelloExtensions ? options.clientHelloExtensions(exts) : exts;
   }
 
-  #sendHello(recordVersion: number): Uint8Array {
-    const hello = this.#hello!;
-    this.#offered = new Set(hello.extensions.map((e) => e.type));
+  #sendClientHello(hello: RawClientHello, recordVersion: number): Uint8Array {
     return this.#ctx.sendHandshake(HandshakeType.client_hello, encodeClientHello(hello), recordVersion);
   }
 
   handle(type: number, body: Uint8Array, raw: Uint8Array): void {
-    switch (this.#state) {
-      case "wait_sh":
-        if (type === HandshakeType.server_hello) return this.#onServerHello(body, raw);
+    const s = this.#state;
+    switch (s.name) {
+      case "ExpectServerHello":
+        if (type === HandshakeType.server_hello) return this.#readServerHello(s, body, raw);
         break;
-      case "wait_ee":
-        if (type === HandshakeType.encrypted_extensions) return this.#onEncryptedExtensions(body, raw);
+      case "ExpectEncryptedExtensions":
+        if (type === HandshakeType.encrypted_extensions) return this.#readEncryptedExtensions(s, body, raw);
         break;
-      case "wait_cert_cr":
-        if (type === HandshakeType.certificate_request) return this.#onCertificateRequest(body, raw);
-        if (type === HandshakeType.certificate) return this.#onCertificate(body, raw);
+      case "ExpectServerCertificateOrRequest":
+        if (type === HandshakeType.certificate_request) return this.#readCertificateRequest(s, body, raw);
+        if (type === HandshakeType.certificate) return this.#readServerCertificate(s, body, raw);
         break;
-      case "wait_cert":
-        if (type === HandshakeType.certificate) return this.#onCertificate(body, raw);
+      case "ExpectServerCertificate":
+        if (type === HandshakeType.certificate) return this.#readServerCertificate(s, body, raw);
         break;
-      case "wait_cv":
-        if (type === HandshakeType.certificate_verify) return this.#onCertificateVerify(body, raw);
+      case "ExpectServerCertificateVerify":
+        if (type === HandshakeType.certificate_verify) return this.#readServerCertificateVerify(s, body, raw);
         break;
-      case "wait_finished":
-        if (type === HandshakeType.finished) return this.#onFinished(body, raw);
+      case "ExpectServerFinished":
+        if (type === HandshakeType.finished) return this.#readServerFinished(s, body, raw);
         break;
     }
-    throw new TlsError(Alert.unexpected_message, `unexpected handshake message ${type} in state ${this.#state}`);
+    throw new TlsError(Alert.unexpected_message, `unexpected handshake message ${type} in state ${s.name}`);
   }
 
-  #checkExtensions(exts: Extension[], allowed: number[], what: string): void {
-    for (const e of exts) {
-      if (!this.#offered.has(e.type)) {
-        throw new TlsError(Alert.unsupported_extension, `unsolicited extension ${e.type} in ${what}`);
-      }
-      if (!allowed.includes(e.type)) {
-        throw new TlsError(Alert.illegal_parameter, `extension ${e.type} not allowed in ${what}`);
-      }
-    }
-  }
-
-  #onServerHello(body: Uint8Array, raw: Uint8Array): void {
+  #readServerHello({ sent, retriedWith }: ExpectServerHello, body: Uint8Array, raw: Uint8Array): void {
     const sh = parseServerHello(body);
-    const isHrr = equalBytes(sh.random, HRR_RANDOM);
-    const sv = findExtension(sh.extensions, ExtensionType.supported_versions);
-    if (!sv) throw new TlsError(Alert.protocol_version, "server did not negotiate TLS 1.3");
-    if (parseU16(sv) !== Version.TLS13) {
+    if (sh.supportedVersion === undefined) {
+      throw new TlsError(Alert.protocol_version, "server did not negotiate TLS 1.3");
+    }
+    if (sh.supportedVersion !== Version.TLS13) {
       throw new TlsError(Alert.illegal_parameter, "server selected a version we did not offer");
     }
     if (sh.legacyVersion !== Version.TLS12) {
       throw new TlsError(Alert.illegal_parameter, "bad ServerHello legacy_version");
     }
-    if (!equalBytes(sh.sessionId, this.#sessionId)) {
+    if (!equalBytes(sh.sessionId, sent.hello.sessionId)) {
       throw new TlsError(Alert.illegal_parameter, "session id not echoed");
     }
     if (sh.compressionMethod !== 0) throw new TlsError(Alert.illegal_parameter, "compression selected");
     const suite = suiteById(sh.cipherSuite);
-    if (!suite || !this.#hello!.cipherSuites.includes(sh.cipherSuite)) {
+    if (!suite || !sent.hello.cipherSuites.includes(sh.cipherSuite)) {
       throw new TlsError(Alert.illegal_parameter, "server selected a cipher suite we did not offer");
     }
-    if (isHrr) return this.#onHelloRetryRequest(sh.extensions, suite, raw);
-    this.#checkExtensions(sh.extensions, [ExtensionType.key_share, ExtensionType.supported_versions], "ServerHello");
-    if (this.#hrrSuite && this.#hrrSuite !== suite) {
+    if (sh.isHelloRetryRequest) return this.#readHelloRetryRequest(sent, retriedWith, sh, suite, raw);
+    checkAnswered(sh.extensions, sent.offered, SERVER_HELLO_EXTENSIONS, "ServerHello");
+    if (retriedWith && retriedWith !== suite) {
       throw new TlsError(Alert.illegal_parameter, "suite changed after HelloRetryRequest");
     }
-    const ksData = findExtension(sh.extensions, ExtensionType.key_share);
-    if (!ksData) throw new TlsError(Alert.missing_extension, "ServerHello without key_share");
-    const ks = parseServerKeyShare(ksData);
-    const share = this.#shares.find((s) => s.group === ks.group);
+    const ks = sh.keyShare;
+    if (!ks) throw new TlsError(Alert.missing_extension, "ServerHello without key_share");
+    const share = sent.shares.find((s) => s.group === ks.group);
     if (!share) throw new TlsError(Alert.illegal_parameter, "server key share for a group we did not send");
     let shared: Uint8Array;
     try {
@@ -229,48 +213,49 @@ export class ClientHandshake implements RoleHandshake {
     } catch (e) {
       throw new TlsError(Alert.illegal_parameter, `invalid server key share: ${(e as Error).message}`);
     }
-    this.#suite = suite;
-    this.#group = share.group;
     const ctx = this.#ctx;
     ctx.transcript.select(suite.hash);
     ctx.transcript.add(raw);
     ctx.state("TLS client read server hello");
-    const hs = this.#secrets = handshakeSecrets(ctx.crypto, suite, shared, ctx.transcript.hash());
-    ctx.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs.clientHandshake);
-    ctx.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", hs.serverHandshake);
-    ctx.setReadKeys(suite, hs.serverHandshake);
+    const secrets = handshakeSecrets(ctx.crypto, suite, shared, ctx.transcript.hash());
+    ctx.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", secrets.clientHandshake);
+    ctx.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", secrets.serverHandshake);
+    ctx.setReadKeys(suite, secrets.serverHandshake);
     // Write keys now too, so an alert about the server's flight is protected as the server expects.
-    ctx.setWriteKeys(suite, hs.clientHandshake);
-    this.#state = "wait_ee";
+    ctx.setWriteKeys(suite, secrets.clientHandshake);
+    const keys: HandshakeKeys = { suite, group: share.group, secrets };
+    this.#state = { name: "ExpectEncryptedExtensions", keys, offered: sent.offered };
   }
 
-  #onHelloRetryRequest(exts: Extension[], suite: CipherSuiteInfo, raw: Uint8Array): void {
-    if (this.#hrrSuite) throw new TlsError(Alert.unexpected_message, "second HelloRetryRequest");
-    this.#checkExtensions(
-      exts,
-      [ExtensionType.key_share, ExtensionType.supported_versions, ExtensionType.cookie],
-      "HelloRetryRequest",
-    );
-    const ks = findExtension(exts, ExtensionType.key_share);
-    const cookie = findExtension(exts, ExtensionType.cookie);
+  #readHelloRetryRequest(
+    sent: SentHello,
+    retriedWith: CipherSuiteInfo | undefined,
+    hrr: ServerHello,
+    suite: CipherSuiteInfo,
+    raw: Uint8Array,
+  ): void {
+    if (retriedWith) throw new TlsError(Alert.unexpected_message, "second HelloRetryRequest");
+    checkAnswered(hrr.extensions, sent.offered, HELLO_RETRY_REQUEST_EXTENSIONS, "HelloRetryRequest");
     const ctx = this.#ctx;
-    if (ks) {
-      const group = parseU16(ks);
-      if (!ctx.options.groups.includes(group) || this.#shares.some((s) => s.group === group)) {
+    let shares = sent.shares;
+    const group = hrr.selectedGroup;
+    if (group !== undefined) {
+      if (!ctx.options.groups.includes(group) || shares.some((s) => s.group === group)) {
         throw new TlsError(Alert.illegal_parameter, "HelloRetryRequest asked for an unusable group");
       }
-      this.#shares = [ctx.crypto.generateKeyShare(group)];
-    } else if (!cookie) {
+      shares = [ctx.crypto.generateKeyShare(group)];
+    } else if (!hrr.cookie) {
       throw new TlsError(Alert.illegal_parameter, "HelloRetryRequest would not change the ClientHello");
     }
-    this.#hrrSuite = suite;
-    ctx.transcript.replaceWithMessageHash(suite.hash, this.#hello1Raw);
+    ctx.transcript.replaceWithMessageHash(suite.hash, sent.firstRaw);
     ctx.transcript.add(raw);
     ctx.state("TLS client read hello retry request");
-    this.#hello = { ...this.#hello!, extensions: this.#extensions(cookie) };
+    const hello = { ...sent.hello, extensions: this.#extensions(shares, hrr.cookie) };
     this.#sendCcsOnce();
-    this.#sendHello(0x0303);
+    this.#sendClientHello(hello, 0x0303);
     ctx.state("TLS client write client hello");
+    const retried: SentHello = { hello, firstRaw: sent.firstRaw, shares, offered: offeredTypes(hello) };
+    this.#state = { name: "ExpectServerHello", sent: retried, retriedWith: suite };
   }
 
   #sendCcsOnce(): void {
@@ -279,56 +264,54 @@ export class ClientHandshake implements RoleHandshake {
     this.#ctx.sendChangeCipherSpec();
   }
 
-  #onEncryptedExtensions(body: Uint8Array, raw: Uint8Array): void {
-    const exts = parseExtensions(body);
-    for (const e of exts) {
-      if (!this.#offered.has(e.type)) {
-        throw new TlsError(Alert.unsupported_extension, `unsolicited extension ${e.type}`);
-      }
-      if (!EE_ALLOWED.has(e.type)) {
-        throw new TlsError(Alert.illegal_parameter, `extension ${e.type} not allowed in EncryptedExtensions`);
-      }
-    }
-    const sni = findExtension(exts, ExtensionType.server_name);
-    if (sni && sni.length) throw new TlsError(Alert.decode_error, "server_name in EncryptedExtensions must be empty");
-    const alpn = findExtension(exts, ExtensionType.alpn);
-    if (alpn) {
-      const list = parseAlpn(alpn);
-      if (list.length !== 1 || !this.#ctx.config.alpnProtocols?.includes(list[0])) {
+  #readEncryptedExtensions({ keys, offered }: ExpectEncryptedExtensions, body: Uint8Array, raw: Uint8Array): void {
+    const ee = parseEncryptedExtensions(body);
+    checkAnswered(ee.extensions, offered, ENCRYPTED_EXTENSIONS, "EncryptedExtensions");
+    let alpn: string | undefined;
+    if (ee.alpn) {
+      if (ee.alpn.length !== 1 || !this.#ctx.config.alpnProtocols?.includes(ee.alpn[0])) {
         throw new TlsError(Alert.illegal_parameter, "server selected an ALPN protocol we did not offer");
       }
-      this.#alpn = list[0];
+      alpn = ee.alpn[0];
     }
     this.#ctx.transcript.add(raw);
     this.#ctx.state("TLS client read encrypted extensions");
-    this.#state = "wait_cert_cr";
+    this.#state = { name: "ExpectServerCertificateOrRequest", flight: { keys, alpn } };
   }
 
-  #onCertificateRequest(body: Uint8Array, raw: Uint8Array): void {
+  #readCertificateRequest({ flight }: ExpectServerCertificateOrRequest, body: Uint8Array, raw: Uint8Array): void {
     const cr = parseCertificateRequest(body);
     if (cr.context.length) {
       throw new TlsError(Alert.illegal_parameter, "non-empty context in handshake CertificateRequest");
     }
-    const sa = findExtension(cr.extensions, ExtensionType.signature_algorithms);
-    if (!sa) throw new TlsError(Alert.missing_extension, "CertificateRequest without signature_algorithms");
-    this.#certRequest = { context: cr.context, schemes: parseU16List(sa) };
+    if (!cr.signatureAlgorithms) {
+      throw new TlsError(Alert.missing_extension, "CertificateRequest without signature_algorithms");
+    }
     this.#ctx.transcript.add(raw);
     this.#ctx.state("TLS client read server certificate request");
-    this.#state = "wait_cert";
+    const certRequest = { context: cr.context, schemes: cr.signatureAlgorithms };
+    this.#state = { name: "ExpectServerCertificate", flight: { ...flight, certRequest } };
   }
 
-  #onCertificate(body: Uint8Array, raw: Uint8Array): void {
+  #readServerCertificate(
+    { flight }: ExpectServerCertificate | ExpectServerCertificateOrRequest,
+    body: Uint8Array,
+    raw: Uint8Array,
+  ): void {
     const msg = parseCertificate(body);
     if (msg.context.length) throw new TlsError(Alert.illegal_parameter, "non-empty server certificate context");
     if (!msg.certificates.length) throw new TlsError(Alert.decode_error, "server sent no certificate");
     verifyPeerChain(msg.certificates, this.#ctx.config, "server");
-    this.#peerCerts = msg.certificates;
     this.#ctx.transcript.add(raw);
     this.#ctx.state("TLS client read server certificate");
-    this.#state = "wait_cv";
+    this.#state = { name: "ExpectServerCertificateVerify", flight, certificates: msg.certificates };
   }
 
-  #onCertificateVerify(body: Uint8Array, raw: Uint8Array): void {
+  #readServerCertificateVerify(
+    { flight, certificates }: ExpectServerCertificateVerify,
+    body: Uint8Array,
+    raw: Uint8Array,
+  ): void {
     const { scheme, signature } = parseCertificateVerify(body);
     if (!CERTIFICATE_VERIFY_SCHEMES.includes(scheme)) {
       throw new TlsError(
@@ -338,46 +321,45 @@ export class ClientHandshake implements RoleHandshake {
     }
     const ctx = this.#ctx;
     const content = certificateVerifyContent("server", ctx.transcript.hash());
-    if (!ctx.crypto.verify(scheme, this.#peerCerts[0], content, signature)) {
+    if (!ctx.crypto.verify(scheme, certificates[0], content, signature)) {
       throw new TlsError(Alert.decrypt_error, "server CertificateVerify signature is invalid");
     }
-    this.#peerScheme = scheme;
     ctx.transcript.add(raw);
     ctx.state("TLS client read server certificate verify");
-    this.#state = "wait_finished";
+    this.#state = { name: "ExpectServerFinished", flight, certificates, scheme };
   }
 
-  #onFinished(body: Uint8Array, raw: Uint8Array): void {
+  #readServerFinished({ flight, certificates, scheme }: ExpectServerFinished, body: Uint8Array, raw: Uint8Array): void {
     const ctx = this.#ctx;
-    const suite = this.#suite!, hs = this.#secrets!;
-    const expected = finishedVerifyData(ctx.crypto, suite, hs.serverHandshake, ctx.transcript.hash());
+    const { suite, secrets } = flight.keys;
+    const expected = finishedVerifyData(ctx.crypto, suite, secrets.serverHandshake, ctx.transcript.hash());
     if (!constantTimeEqual(expected, body)) throw new TlsError(Alert.decrypt_error, "server Finished is invalid");
     ctx.transcript.add(raw);
     this.peerFinished = true;
     ctx.state("TLS client read finished");
-    const app = applicationSecrets(ctx.crypto, suite, hs.master, ctx.transcript.hash());
+    const app = applicationSecrets(ctx.crypto, suite, secrets.master, ctx.transcript.hash());
     ctx.setReadKeys(suite, app.server);
     this.#sendCcsOnce();
-    if (this.#certRequest) this.#sendClientCertificate(this.#certRequest);
-    const verify = finishedVerifyData(ctx.crypto, suite, hs.clientHandshake, ctx.transcript.hash());
+    if (flight.certRequest) this.#sendClientCertificate(flight.certRequest);
+    const verify = finishedVerifyData(ctx.crypto, suite, secrets.clientHandshake, ctx.transcript.hash());
     ctx.sendHandshake(HandshakeType.finished, verify);
     ctx.state("TLS client write finished");
     ctx.setWriteKeys(suite, app.client);
     ctx.keyLog("CLIENT_TRAFFIC_SECRET_0", app.client);
     ctx.keyLog("SERVER_TRAFFIC_SECRET_0", app.server);
     ctx.keyLog("EXPORTER_SECRET", app.exporter);
-    this.#state = "done";
+    this.#state = { name: "Done" };
     ctx.complete({
       protocol: "TLSv1.3",
       cipher: suite.name,
-      group: groupName(this.#group),
-      signatureScheme: this.#peerScheme !== undefined ? SIGNATURE_SCHEME_NAMES[this.#peerScheme] : undefined,
-      peerCertificates: this.#peerCerts,
-      alpn: this.#alpn,
+      group: groupName(flight.keys.group),
+      signatureScheme: SIGNATURE_SCHEME_NAMES[scheme],
+      peerCertificates: certificates,
+      alpn: flight.alpn,
     });
   }
 
-  #sendClientCertificate(cr: { context: Uint8Array; schemes: number[] }): void {
+  #sendClientCertificate(cr: CertRequest): void {
     const ctx = this.#ctx;
     const creds = this.#creds;
     const scheme = creds ? chooseScheme(cr.schemes, creds.key) : undefined;
@@ -395,4 +377,8 @@ export class ClientHandshake implements RoleHandshake {
     );
     ctx.state("TLS client write certificate verify");
   }
+}
+
+function offeredTypes(hello: RawClientHello): Set<number> {
+  return new Set(hello.extensions.map((e) => e.type));
 }

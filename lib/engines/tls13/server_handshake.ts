@@ -1,7 +1,19 @@
 /**
- * The server side of the TLS 1.3 handshake (RFC 8446 §2, §4): ClientHello
- * negotiation, HelloRetryRequest, the server flight, and optional client
- * authentication.
+ * The server side of the TLS 1.3 handshake (RFC 8446 §2, §4). The steps, in
+ * order, one method each:
+ *
+ * 1. `readClientHello`: decide everything (negotiation.ts). Without a usable
+ *    key share, `sendHelloRetryRequest`, then `readRetriedClientHello`, which
+ *    must differ from the first only as §4.1.2 permits.
+ * 2. `sendServerHello` (and one dummy ChangeCipherSpec in compatibility
+ *    mode); handshake traffic keys.
+ * 3. `sendEncryptedExtensions`.
+ * 4. `sendCertificateRequest`, when client authentication is configured.
+ * 5. `sendCertificate`, `sendCertificateVerify`, `sendFinished`; application
+ *    write keys.
+ * 6. `readClientCertificate` and `readClientCertificateVerify`, when a
+ *    certificate was requested (an empty Certificate skips the second).
+ * 7. `readClientFinished`: application read keys; the handshake is complete.
  *
  * Pre-shared keys and early data offered by a client are ignored: the
  * server always runs a full (EC)DHE handshake, which RFC 8446 allows.
@@ -10,7 +22,7 @@
  */
 
 import { Alert, TlsError } from "../../ssl/alerts.ts";
-import { constantTimeEqual, equalBytes } from "../../protocol/bytes.ts";
+import { constantTimeEqual } from "../../protocol/bytes.ts";
 import {
   CERTIFICATE_VERIFY_SCHEMES,
   type CipherSuiteInfo,
@@ -21,7 +33,6 @@ import {
   Version,
 } from "../../protocol/constants.ts";
 import {
-  chooseScheme,
   type Credentials,
   groupName,
   type HandshakeContext,
@@ -29,15 +40,9 @@ import {
   type RoleHandshake,
   verifyPeerChain,
 } from "./context.ts";
-import { selectGroup } from "./group_policy.ts";
 import type { CompletedKeyShare } from "../../crypto/provider.ts";
-import {
-  type ApplicationSecrets,
-  applicationSecrets,
-  finishedVerifyData,
-  type HandshakeSecrets,
-  handshakeSecrets,
-} from "./key_schedule.ts";
+import { applicationSecrets, finishedVerifyData, handshakeSecrets } from "./key_schedule.ts";
+import { type Agreed, checkRetriedClientHello, negotiate, type Negotiation, type ServerPolicy } from "./negotiation.ts";
 import {
   certificateVerifyContent,
   type ClientHello,
@@ -51,31 +56,19 @@ import {
   encodeU16,
   encodeU16List,
   type Extension,
-  findExtension,
   type KeyShareEntry,
-  parseAlpn,
   parseCertificate,
   parseCertificateVerify,
   parseClientHello,
-  parseClientKeyShares,
-  parseServerName,
-  parseSupportedVersions,
-  parseU16List,
 } from "../../protocol/messages.ts";
-
-type State = "wait_ch" | "wait_ch2" | "wait_cert" | "wait_cv" | "wait_finished" | "done";
-
-/** What was decided from a ClientHello. */
-interface Negotiated {
-  suite: CipherSuiteInfo;
-  scheme: number;
-  /** The client's share we use, or undefined when a HelloRetryRequest is needed. */
-  share?: KeyShareEntry;
-  /** The group to ask for in a HelloRetryRequest. */
-  retryGroup?: number;
-  serverName?: string;
-  alpn?: string;
-}
+import type {
+  Established,
+  ExpectClientCertificate,
+  ExpectClientCertificateVerify,
+  ExpectClientFinished,
+  ExpectRetriedClientHello,
+  ServerState,
+} from "./handshake_states.ts";
 
 /**
  * Server handshake state machine.
@@ -89,21 +82,10 @@ interface Negotiated {
 export class ServerHandshake implements RoleHandshake {
   readonly #ctx: HandshakeContext;
   readonly #creds: Credentials;
-  #state: State = "wait_ch";
-  #hello1: ClientHello | undefined;
-  #hello1Raw: Uint8Array = new Uint8Array(0);
-  #retryGroup = 0;
-  #retrySuite: CipherSuiteInfo | undefined;
-  #ccsSent = false;
+  readonly #policy: ServerPolicy;
+  #state: ServerState = { name: "ExpectClientHello" };
   #random: Uint8Array = new Uint8Array(0);
-  #suite: CipherSuiteInfo | undefined;
-  #group = 0;
-  #secrets: HandshakeSecrets | undefined;
-  #app: ApplicationSecrets | undefined;
-  #negotiated: Negotiated | undefined;
-  #certRequested = false;
-  #peerCerts: Uint8Array[] = [];
-  #peerScheme: number | undefined;
+  #ccsSent = false;
   helloSeen = false;
   peerFinished = false;
 
@@ -112,6 +94,8 @@ export class ServerHandshake implements RoleHandshake {
     const creds = loadCredentials(ctx.config, ctx.crypto);
     if (!creds) throw new TlsError(Alert.internal_error, "a TLS server needs certificateChain and privateKey");
     this.#creds = creds;
+    const { suites, groups } = ctx.options;
+    this.#policy = { suites, groups, alpnProtocols: ctx.config.alpnProtocols, key: creds.key };
   }
 
   /** ClientHello.random, which names the secrets in key log lines. */
@@ -122,112 +106,70 @@ export class ServerHandshake implements RoleHandshake {
   start(): void {}
 
   handle(type: number, body: Uint8Array, raw: Uint8Array): void {
-    switch (this.#state) {
-      case "wait_ch":
-      case "wait_ch2":
-        if (type === HandshakeType.client_hello) return this.#onClientHello(body, raw);
+    const s = this.#state;
+    switch (s.name) {
+      case "ExpectClientHello":
+        if (type === HandshakeType.client_hello) return this.#readClientHello(body, raw);
         break;
-      case "wait_cert":
-        if (type === HandshakeType.certificate) return this.#onCertificate(body, raw);
+      case "ExpectRetriedClientHello":
+        if (type === HandshakeType.client_hello) return this.#readRetriedClientHello(s, body, raw);
         break;
-      case "wait_cv":
-        if (type === HandshakeType.certificate_verify) return this.#onCertificateVerify(body, raw);
+      case "ExpectClientCertificate":
+        if (type === HandshakeType.certificate) return this.#readClientCertificate(s, body, raw);
         break;
-      case "wait_finished":
-        if (type === HandshakeType.finished) return this.#onFinished(body, raw);
+      case "ExpectClientCertificateVerify":
+        if (type === HandshakeType.certificate_verify) return this.#readClientCertificateVerify(s, body, raw);
+        break;
+      case "ExpectClientFinished":
+        if (type === HandshakeType.finished) return this.#readClientFinished(s, body, raw);
         break;
     }
-    throw new TlsError(Alert.unexpected_message, `unexpected handshake message ${type} in state ${this.#state}`);
+    throw new TlsError(Alert.unexpected_message, `unexpected handshake message ${type} in state ${s.name}`);
   }
 
-  #negotiate(ch: ClientHello): Negotiated {
-    const { options, config } = this.#ctx;
-    const sv = findExtension(ch.extensions, ExtensionType.supported_versions);
-    if (!sv || !parseSupportedVersions(sv).includes(Version.TLS13)) {
-      throw new TlsError(Alert.protocol_version, "client does not offer TLS 1.3");
-    }
-    if (ch.compressionMethods.length !== 1 || ch.compressionMethods[0] !== 0) {
-      throw new TlsError(Alert.illegal_parameter, "TLS 1.3 ClientHello must offer only null compression");
-    }
-    const suite = options.suites.find((s) => ch.cipherSuites.includes(s.id));
-    if (!suite) throw new TlsError(Alert.handshake_failure, "no cipher suite in common");
-
-    const sa = findExtension(ch.extensions, ExtensionType.signature_algorithms);
-    if (!sa) throw new TlsError(Alert.missing_extension, "ClientHello without signature_algorithms");
-    const scheme = chooseScheme(parseU16List(sa), this.#creds.key);
-    if (scheme === undefined) throw new TlsError(Alert.handshake_failure, "no signature scheme in common with our key");
-
-    const sg = findExtension(ch.extensions, ExtensionType.supported_groups);
-    const ks = findExtension(ch.extensions, ExtensionType.key_share);
-    if (!sg || !ks) throw new TlsError(Alert.missing_extension, "ClientHello without supported_groups or key_share");
-    const { share, retryGroup } = selectGroup(options.groups, parseU16List(sg), parseClientKeyShares(ks));
-
-    const sni = findExtension(ch.extensions, ExtensionType.server_name);
-    const serverName = sni ? parseServerName(sni) : undefined;
-
-    let alpn: string | undefined;
-    const alpnData = findExtension(ch.extensions, ExtensionType.alpn);
-    if (alpnData && config.alpnProtocols?.length) {
-      const offered = parseAlpn(alpnData);
-      alpn = config.alpnProtocols.find((p) => offered.includes(p));
-      if (!alpn) throw new TlsError(Alert.no_application_protocol, "no ALPN protocol in common");
-    }
-    return { suite, scheme, share, retryGroup, serverName, alpn };
-  }
-
-  #onClientHello(body: Uint8Array, raw: Uint8Array): void {
+  #readClientHello(body: Uint8Array, raw: Uint8Array): void {
     const ctx = this.#ctx;
     const ch = parseClientHello(body);
     this.helloSeen = true;
-    const n = this.#negotiate(ch);
-    if (this.#state === "wait_ch2") {
-      const first = this.#hello1!;
-      if (!equalBytes(ch.sessionId, first.sessionId) || !equalBytes(ch.random, first.random)) {
-        throw new TlsError(Alert.illegal_parameter, "second ClientHello changed random or session id");
-      }
-      if (n.suite !== this.#retrySuite) {
-        throw new TlsError(Alert.illegal_parameter, "second ClientHello changed the cipher suite");
-      }
-      const shares = parseClientKeyShares(findExtension(ch.extensions, ExtensionType.key_share)!);
-      if (shares.length !== 1 || shares[0].group !== this.#retryGroup) {
-        throw new TlsError(Alert.illegal_parameter, "second ClientHello lacks the requested key share");
-      }
-      ctx.transcript.add(raw);
-    } else {
-      this.#random = ch.random.slice();
-      ctx.state("TLS server read client hello");
-      // We never accept early data (no resumption): the client learns it from our ServerHello.
-      if (findExtension(ch.extensions, ExtensionType.early_data)) ctx.ignoreEarlyData();
-      if (!n.share) return this.#sendHelloRetryRequest(ch, raw, n);
-      ctx.transcript.select(n.suite.hash);
-      ctx.transcript.add(raw);
-    }
-    this.#negotiated = n;
-    this.#sendServerFlight(ch, n);
+    const n = negotiate(ch, this.#policy);
+    this.#random = ch.random.slice();
+    ctx.state("TLS server read client hello");
+    // We never accept early data (no resumption): the client learns it from our ServerHello.
+    if (ch.earlyData) ctx.ignoreEarlyData();
+    if (n.share === undefined) return this.#sendHelloRetryRequest(ch, raw, n.suite, n.retryGroup);
+    ctx.transcript.select(n.suite.hash);
+    ctx.transcript.add(raw);
+    this.#sendServerFlight(ch, n, n.share);
   }
 
-  #sendHelloRetryRequest(ch: ClientHello, raw: Uint8Array, n: Negotiated): void {
+  #sendHelloRetryRequest(ch: ClientHello, raw: Uint8Array, suite: CipherSuiteInfo, group: number): void {
     const ctx = this.#ctx;
-    this.#hello1 = ch;
-    this.#hello1Raw = raw;
-    this.#retryGroup = n.retryGroup!;
-    this.#retrySuite = n.suite;
-    ctx.transcript.replaceWithMessageHash(n.suite.hash, this.#hello1Raw);
+    ctx.transcript.replaceWithMessageHash(suite.hash, raw);
     const hrr = encodeServerHello({
       legacyVersion: Version.TLS12,
       random: HRR_RANDOM,
       sessionId: ch.sessionId,
-      cipherSuite: n.suite.id,
+      cipherSuite: suite.id,
       compressionMethod: 0,
       extensions: [
         { type: ExtensionType.supported_versions, data: encodeU16(Version.TLS13) },
-        { type: ExtensionType.key_share, data: encodeU16(this.#retryGroup) },
+        { type: ExtensionType.key_share, data: encodeU16(group) },
       ],
     });
     ctx.sendHandshake(HandshakeType.server_hello, hrr);
     ctx.state("TLS server write hello retry request");
     this.#sendCcsOnce(ch);
-    this.#state = "wait_ch2";
+    this.#state = { name: "ExpectRetriedClientHello", first: ch, group };
+  }
+
+  #readRetriedClientHello({ first, group }: ExpectRetriedClientHello, body: Uint8Array, raw: Uint8Array): void {
+    const ch = parseClientHello(body);
+    checkRetriedClientHello(first, ch, { group });
+    const n = negotiate(ch, this.#policy);
+    // The hello now carries one share, of a group we asked for and support.
+    if (n.share === undefined) throw new TlsError(Alert.illegal_parameter, "second ClientHello lacks a usable share");
+    this.#ctx.transcript.add(raw);
+    this.#sendServerFlight(ch, n, n.share);
   }
 
   #sendCcsOnce(ch: ClientHello): void {
@@ -237,22 +179,62 @@ export class ServerHandshake implements RoleHandshake {
     this.#ctx.sendChangeCipherSpec();
   }
 
-  #sendServerFlight(ch: ClientHello, n: Negotiated): void {
+  /** Steps 2 to 5: everything the server says before the client's second flight. */
+  #sendServerFlight(ch: ClientHello, n: Negotiation, clientShare: KeyShareEntry): void {
     const ctx = this.#ctx;
-    const { crypto, config, options } = ctx;
-    const suite = this.#suite = n.suite;
-    const clientShare = n.share ?? parseClientKeyShares(findExtension(ch.extensions, ExtensionType.key_share)!)[0];
+    const { crypto, config } = ctx;
+    const suite = n.suite;
+    const { group, shared } = this.#sendServerHello(ch, suite, clientShare);
+
+    const hs = handshakeSecrets(crypto, suite, shared, ctx.transcript.hash());
+    ctx.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs.clientHandshake);
+    ctx.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", hs.serverHandshake);
+    ctx.setWriteKeys(suite, hs.serverHandshake);
+    ctx.setReadKeys(suite, hs.clientHandshake);
+
+    this.#sendEncryptedExtensions(n);
+    const certRequested = !!(config.requestClientCertificate || config.requireClientCertificate);
+    if (certRequested) this.#sendCertificateRequest();
+    this.#sendCertificate();
+    this.#sendCertificateVerify(n.scheme);
+    ctx.sendHandshake(
+      HandshakeType.finished,
+      finishedVerifyData(crypto, suite, hs.serverHandshake, ctx.transcript.hash()),
+    );
+    ctx.state("TLS server write finished");
+
+    const app = applicationSecrets(crypto, suite, hs.master, ctx.transcript.hash());
+    ctx.setWriteKeys(suite, app.server);
+    ctx.keyLog("CLIENT_TRAFFIC_SECRET_0", app.client);
+    ctx.keyLog("SERVER_TRAFFIC_SECRET_0", app.server);
+    ctx.keyLog("EXPORTER_SECRET", app.exporter);
+    const established: Established = {
+      agreed: n,
+      suite,
+      group,
+      clientHandshakeSecret: hs.clientHandshake,
+      clientApplicationSecret: app.client,
+    };
+    this.#state = certRequested
+      ? { name: "ExpectClientCertificate", established }
+      : { name: "ExpectClientFinished", established, peer: { certificates: [] } };
+  }
+
+  #sendServerHello(
+    ch: ClientHello,
+    suite: CipherSuiteInfo,
+    clientShare: KeyShareEntry,
+  ): { group: number; shared: Uint8Array } {
+    const ctx = this.#ctx;
     let share: CompletedKeyShare;
     try {
-      share = crypto.completeKeyShare(clientShare.group, clientShare.keyExchange);
+      share = ctx.crypto.completeKeyShare(clientShare.group, clientShare.keyExchange);
     } catch (e) {
       throw new TlsError(Alert.illegal_parameter, `invalid client key share: ${(e as Error).message}`);
     }
-    const shared = share.secret;
-    this.#group = clientShare.group;
     const sh = encodeServerHello({
       legacyVersion: Version.TLS12,
-      random: crypto.random(32),
+      random: ctx.crypto.random(32),
       sessionId: ch.sessionId,
       cipherSuite: suite.id,
       compressionMethod: 0,
@@ -267,50 +249,43 @@ export class ServerHandshake implements RoleHandshake {
     ctx.sendHandshake(HandshakeType.server_hello, sh);
     ctx.state("TLS server write server hello");
     this.#sendCcsOnce(ch);
-
-    const hs = this.#secrets = handshakeSecrets(crypto, suite, shared, ctx.transcript.hash());
-    ctx.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs.clientHandshake);
-    ctx.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", hs.serverHandshake);
-    ctx.setWriteKeys(suite, hs.serverHandshake);
-    ctx.setReadKeys(suite, hs.clientHandshake);
-
-    let ee: Extension[] = [];
-    // An empty server_name tells the client its SNI was used (RFC 6066 §3).
-    if (n.serverName !== undefined) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
-    if (n.alpn) ee.push({ type: ExtensionType.alpn, data: encodeAlpn([n.alpn]) });
-    if (options.encryptedExtensions) ee = options.encryptedExtensions(ee);
-    ctx.sendHandshake(HandshakeType.encrypted_extensions, encodeExtensions(ee));
-    ctx.state("TLS server write encrypted extensions");
-
-    if (config.requestClientCertificate || config.requireClientCertificate) {
-      this.#certRequested = true;
-      const cr = encodeCertificateRequest({
-        context: new Uint8Array(0),
-        extensions: [{ type: ExtensionType.signature_algorithms, data: encodeU16List(CERTIFICATE_VERIFY_SCHEMES) }],
-      });
-      ctx.sendHandshake(HandshakeType.certificate_request, cr);
-      ctx.state("TLS server write certificate request");
-    }
-
-    ctx.sendHandshake(HandshakeType.certificate, encodeCertificate(new Uint8Array(0), this.#creds.chain));
-    ctx.state("TLS server write certificate");
-    const content = certificateVerifyContent("server", ctx.transcript.hash());
-    const signature = crypto.sign(n.scheme, this.#creds.key, content);
-    ctx.sendHandshake(HandshakeType.certificate_verify, encodeCertificateVerify(n.scheme, signature));
-    ctx.state("TLS server write certificate verify");
-    const verify = finishedVerifyData(crypto, suite, hs.serverHandshake, ctx.transcript.hash());
-    ctx.sendHandshake(HandshakeType.finished, verify);
-    ctx.state("TLS server write finished");
-
-    const app = this.#app = applicationSecrets(crypto, suite, hs.master, ctx.transcript.hash());
-    ctx.setWriteKeys(suite, app.server);
-    ctx.keyLog("CLIENT_TRAFFIC_SECRET_0", app.client);
-    ctx.keyLog("SERVER_TRAFFIC_SECRET_0", app.server);
-    ctx.keyLog("EXPORTER_SECRET", app.exporter);
-    this.#state = this.#certRequested ? "wait_cert" : "wait_finished";
+    return { group: clientShare.group, shared: share.secret };
   }
 
-  #onCertificate(body: Uint8Array, raw: Uint8Array): void {
+  #sendEncryptedExtensions(agreed: Agreed): void {
+    const ctx = this.#ctx;
+    let ee: Extension[] = [];
+    // An empty server_name tells the client its SNI was used (RFC 6066 §3).
+    if (agreed.serverName !== undefined) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
+    if (agreed.alpn) ee.push({ type: ExtensionType.alpn, data: encodeAlpn([agreed.alpn]) });
+    if (ctx.options.encryptedExtensions) ee = ctx.options.encryptedExtensions(ee);
+    ctx.sendHandshake(HandshakeType.encrypted_extensions, encodeExtensions(ee));
+    ctx.state("TLS server write encrypted extensions");
+  }
+
+  #sendCertificateRequest(): void {
+    const cr = encodeCertificateRequest({
+      context: new Uint8Array(0),
+      extensions: [{ type: ExtensionType.signature_algorithms, data: encodeU16List(CERTIFICATE_VERIFY_SCHEMES) }],
+    });
+    this.#ctx.sendHandshake(HandshakeType.certificate_request, cr);
+    this.#ctx.state("TLS server write certificate request");
+  }
+
+  #sendCertificate(): void {
+    this.#ctx.sendHandshake(HandshakeType.certificate, encodeCertificate(new Uint8Array(0), this.#creds.chain));
+    this.#ctx.state("TLS server write certificate");
+  }
+
+  #sendCertificateVerify(scheme: number): void {
+    const ctx = this.#ctx;
+    const content = certificateVerifyContent("server", ctx.transcript.hash());
+    const signature = ctx.crypto.sign(scheme, this.#creds.key, content);
+    ctx.sendHandshake(HandshakeType.certificate_verify, encodeCertificateVerify(scheme, signature));
+    ctx.state("TLS server write certificate verify");
+  }
+
+  #readClientCertificate({ established }: ExpectClientCertificate, body: Uint8Array, raw: Uint8Array): void {
     const ctx = this.#ctx;
     const msg = parseCertificate(body);
     if (msg.context.length) throw new TlsError(Alert.illegal_parameter, "client certificate context does not match");
@@ -320,17 +295,20 @@ export class ServerHandshake implements RoleHandshake {
       }
       ctx.transcript.add(raw);
       ctx.state("TLS server read client certificate (none)");
-      this.#state = "wait_finished";
+      this.#state = { name: "ExpectClientFinished", established, peer: { certificates: [] } };
       return;
     }
     verifyPeerChain(msg.certificates, ctx.config, "client");
-    this.#peerCerts = msg.certificates;
     ctx.transcript.add(raw);
     ctx.state("TLS server read client certificate");
-    this.#state = "wait_cv";
+    this.#state = { name: "ExpectClientCertificateVerify", established, certificates: msg.certificates };
   }
 
-  #onCertificateVerify(body: Uint8Array, raw: Uint8Array): void {
+  #readClientCertificateVerify(
+    { established, certificates }: ExpectClientCertificateVerify,
+    body: Uint8Array,
+    raw: Uint8Array,
+  ): void {
     const ctx = this.#ctx;
     const { scheme, signature } = parseCertificateVerify(body);
     if (!CERTIFICATE_VERIFY_SCHEMES.includes(scheme)) {
@@ -340,34 +318,32 @@ export class ServerHandshake implements RoleHandshake {
       );
     }
     const content = certificateVerifyContent("client", ctx.transcript.hash());
-    if (!ctx.crypto.verify(scheme, this.#peerCerts[0], content, signature)) {
+    if (!ctx.crypto.verify(scheme, certificates[0], content, signature)) {
       throw new TlsError(Alert.decrypt_error, "client CertificateVerify signature is invalid");
     }
-    this.#peerScheme = scheme;
     ctx.transcript.add(raw);
     ctx.state("TLS server read client certificate verify");
-    this.#state = "wait_finished";
+    this.#state = { name: "ExpectClientFinished", established, peer: { certificates, scheme } };
   }
 
-  #onFinished(body: Uint8Array, raw: Uint8Array): void {
+  #readClientFinished({ established, peer }: ExpectClientFinished, body: Uint8Array, raw: Uint8Array): void {
     const ctx = this.#ctx;
-    const suite = this.#suite!;
-    const expected = finishedVerifyData(ctx.crypto, suite, this.#secrets!.clientHandshake, ctx.transcript.hash());
+    const { suite, agreed } = established;
+    const expected = finishedVerifyData(ctx.crypto, suite, established.clientHandshakeSecret, ctx.transcript.hash());
     if (!constantTimeEqual(expected, body)) throw new TlsError(Alert.decrypt_error, "client Finished is invalid");
     ctx.transcript.add(raw);
     this.peerFinished = true;
     ctx.state("TLS server read finished");
-    ctx.setReadKeys(suite, this.#app!.client);
-    this.#state = "done";
-    const n = this.#negotiated!;
+    ctx.setReadKeys(suite, established.clientApplicationSecret);
+    this.#state = { name: "Done" };
     ctx.complete({
       protocol: "TLSv1.3",
       cipher: suite.name,
-      group: groupName(this.#group),
-      signatureScheme: this.#peerScheme !== undefined ? SIGNATURE_SCHEME_NAMES[this.#peerScheme] : undefined,
-      peerCertificates: this.#peerCerts,
-      alpn: n.alpn,
-      serverName: n.serverName,
+      group: groupName(established.group),
+      signatureScheme: peer.scheme !== undefined ? SIGNATURE_SCHEME_NAMES[peer.scheme] : undefined,
+      peerCertificates: peer.certificates,
+      alpn: agreed.alpn,
+      serverName: agreed.serverName,
     });
   }
 }
