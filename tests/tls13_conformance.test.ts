@@ -261,17 +261,23 @@ Deno.test("RFC 8446 §5.5: a run of NewSessionTickets without application data i
 
 // ---- RFC 8446 §4.2.10: early data the server does not accept ---------------
 
+const EARLY_DATA = { type: ExtensionType.early_data, data: new Uint8Array(0) };
+const UNUSABLE_PSK = {
+  type: ExtensionType.pre_shared_key,
+  data: new Uint8Array([0, 10, 0, 4, 1, 2, 3, 4, 0, 0, 0, 1, 0, 33, 32, ...new Uint8Array(32)]),
+};
 const offerEarlyData: Tls13Options = {
   // What a resuming client sends: early_data and a PSK we cannot use (pre_shared_key last).
-  clientHelloExtensions: (exts) => [
-    ...exts,
-    { type: ExtensionType.early_data, data: new Uint8Array(0) },
-    {
-      type: ExtensionType.pre_shared_key,
-      data: new Uint8Array([0, 10, 0, 4, 1, 2, 3, 4, 0, 0, 0, 1, 0, 33, 32, ...new Uint8Array(32)]),
-    },
-  ],
+  clientHelloExtensions: (exts) => [...exts, EARLY_DATA, UNUSABLE_PSK],
 };
+
+/** The same client, which drops early_data from its second ClientHello as RFC 8446 §4.2.10 requires. */
+function offerEarlyDataOnce(): Tls13Options {
+  let hellos = 0;
+  return {
+    clientHelloExtensions: (exts) => ++hellos === 1 ? [...exts, EARLY_DATA, UNUSABLE_PSK] : [...exts, UNUSABLE_PSK],
+  };
+}
 
 /** Runs the handshake with `early` records sent right after the ClientHello, then exchanges data. */
 async function withEarlyData(early: Uint8Array[], clientOptions: Tls13Options = {}, serverOptions: Tls13Options = {}) {
@@ -306,7 +312,12 @@ Deno.test("RFC 8446 §4.2.10: rejected early data over several records, interlea
 });
 
 Deno.test("RFC 8446 §4.2.10: after a HelloRetryRequest, application_data records are skipped until the second ClientHello", async () => {
-  const retry = { groups: ["secp256r1", "x25519"], keyShareGroups: ["secp256r1"], middleboxCompat: false };
+  const retry = {
+    ...offerEarlyDataOnce(),
+    groups: ["secp256r1", "x25519"],
+    keyShareGroups: ["secp256r1"],
+    middleboxCompat: false,
+  };
   const { server } = await withEarlyData([junkRecord(500), CCS, junkRecord(2000)], retry, { groups: ["x25519"] });
   assert.ok(server.events.includes("TLS server write hello retry request"));
 });
@@ -318,7 +329,7 @@ Deno.test("RFC 8446 §4.2.10: up to 16 KiB of early data is skipped; more is ref
     assert.equal(e.alert, Alert.bad_record_mac);
     return true;
   });
-  const retry = { groups: ["secp256r1", "x25519"], keyShareGroups: ["secp256r1"] };
+  const retry = { ...offerEarlyDataOnce(), groups: ["secp256r1", "x25519"], keyShareGroups: ["secp256r1"] };
   await assert.rejects(() => withEarlyData([junkRecord(16000), junkRecord(1000)], retry, { groups: ["x25519"] }), (
     e: TlsError,
   ) => {
