@@ -201,8 +201,16 @@ export interface Credentials {
 }
 
 /**
+ * The credentials each provider loaded last, with the PEM they came from: a
+ * server loads the same chain and key for every connection, and parsing
+ * them (the key above all) is a measurable part of a handshake.
+ */
+const lastLoaded = new WeakMap<CryptoProvider, { chainPem: string; keyPem: string; credentials: Credentials }>();
+
+/**
  * Loads {@link TlsConfig.certificateChain} and {@link TlsConfig.privateKey},
- * or returns undefined when either is missing.
+ * or returns undefined when either is missing. The same PEM with the same
+ * provider gives the credentials parsed the first time.
  *
  * @example
  * ```ts
@@ -210,10 +218,15 @@ export interface Credentials {
  * ```
  */
 export function loadCredentials(config: TlsConfig, crypto: CryptoProvider): Credentials | undefined {
-  if (!config.certificateChain || !config.privateKey) return undefined;
-  const chain = pemToDer(config.certificateChain);
+  const chainPem = config.certificateChain, keyPem = config.privateKey;
+  if (!chainPem || !keyPem) return undefined;
+  const cached = lastLoaded.get(crypto);
+  if (cached && cached.chainPem === chainPem && cached.keyPem === keyPem) return cached.credentials;
+  const chain = pemToDer(chainPem);
   if (!chain.length) throw new TlsError(Alert.internal_error, "certificateChain holds no PEM certificate");
-  return { chain, key: crypto.loadPrivateKey(config.privateKey) };
+  const credentials: Credentials = { chain, key: crypto.loadPrivateKey(keyPem) };
+  lastLoaded.set(crypto, { chainPem, keyPem, credentials });
+  return credentials;
 }
 
 /**
