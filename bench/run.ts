@@ -353,6 +353,7 @@ async function connectionSection(config: BenchConfig, haveOpenssl: boolean, open
   };
 
   const ours = new Map<string, ConnectionResult[]>();
+  const sTimeOurs: ConnectionResult[] = [];
   for (const [name, factory] of Object.entries(ENGINES)) {
     const port = freePort();
     const { server } = projectPair(PATHS, name, port);
@@ -364,6 +365,26 @@ async function connectionSection(config: BenchConfig, haveOpenssl: boolean, open
         add(`lib/ssl/ssl.ts (${name})`, `server.ts (${name})`, fast),
         add(`lib/ssl/ssl.ts (${name}), Nagle on`, `server.ts (${name})`, nagle),
       ]);
+      // OpenSSL's own client against server.ts: the server's rate, not our client's.
+      if (haveOpenssl) {
+        try {
+          const s = await sTime(port, seconds);
+          const result: ConnectionResult = {
+            client: "openssl s_time -new",
+            server: `server.ts (${name})`,
+            cipher: opensslCipher ?? "OpenSSL default",
+            connections: s.connections,
+            failures: 0,
+            seconds: s.seconds,
+            connectionsPerSecond: s.connections / s.seconds,
+          };
+          results.push(result);
+          sTimeOurs.push(result);
+          log(`  openssl s_time -new → server.ts (${name}): ${result.connectionsPerSecond.toFixed(1)} connections/s`);
+        } catch (e) {
+          log(`  openssl s_time → server.ts (${name}): skipped (${e instanceof Error ? e.message : e})`);
+        }
+      }
     });
   }
   if (!haveOpenssl) return results;
@@ -395,6 +416,7 @@ async function connectionSection(config: BenchConfig, haveOpenssl: boolean, open
         ratioToOpenssl: 1,
       };
       results.push(result);
+      for (const mine of sTimeOurs) mine.ratioToOpenssl = ratio(mine.connectionsPerSecond, result.connectionsPerSecond);
       log(`  openssl s_time -new: ${result.connectionsPerSecond.toFixed(1)} connections/s`);
     } catch (e) {
       log(`  openssl s_time: skipped (${e instanceof Error ? e.message : e})`);
