@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { runTransfer } from "../bench/transfer.ts";
-import { nativePair } from "../bench/pairs.ts";
+import { nativePair, PROGRAM_V8_FLAGS, projectPair } from "../bench/pairs.ts";
 import { freePort } from "../bench/procs.ts";
 import { payloadDigest, writePayloadFile } from "../bench/lib/payload.ts";
 import { runFileTransfer } from "../bench/file_transfer.ts";
@@ -99,4 +99,14 @@ Deno.test("bench harness: GNU time's report is parsed, and anything else is refu
   });
   assert.throws(() => parseTimeOutput(""), SyntaxError);
   assert.throws(() => parseTimeOutput("0:01.02elapsed"), SyntaxError);
+});
+
+Deno.test("bench harness: server.ts and client.ts run with the V8 settings of deno.json's server and client tasks", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).tasks;
+  const pair = projectPair(paths, "tls13", 55555);
+  for (const [task, cmd] of [["server", pair.server], ["client", pair.client]] as const) {
+    const taskFlags = (tasks[task] as string).split(/\s+/).filter((a) => a.startsWith("--v8-flags"));
+    assert.deepEqual(taskFlags, PROGRAM_V8_FLAGS, task);
+    assert.deepEqual(cmd.args.filter((a) => a.startsWith("--v8-flags")), PROGRAM_V8_FLAGS, task);
+  }
 });
