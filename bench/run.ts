@@ -385,6 +385,12 @@ async function connectionSection(config: BenchConfig, haveOpenssl: boolean, open
           log(`  openssl s_time → server.ts (${name}): skipped (${e instanceof Error ? e.message : e})`);
         }
       }
+      // The price of each key exchange group over real sockets: the client offers only that group.
+      const pins = await suitePins(name, factory);
+      for (const group of pins?.groups ?? []) {
+        const pinned = await connectionLoop(pins!.groupFactory!(group), clientConfig(certs), port, seconds);
+        add(`lib/ssl/ssl.ts (${name}, ${group} only)`, `server.ts (${name})`, pinned);
+      }
     });
   }
   if (!haveOpenssl) return results;
