@@ -39,6 +39,50 @@ for (
   });
 }
 
+// Python's ssl and Node's tls (both on OpenSSL 3.0 here) with their default settings.
+const STOCK_CLIENTS: Record<string, (port: number, ca: string) => [string, string[]]> = {
+  python: (port, ca) => [
+    "python3",
+    [
+      "-c",
+      "import socket, ssl, sys\n" +
+      "ctx = ssl.create_default_context(cafile=sys.argv[2])\n" +
+      "s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[1]))), server_hostname='localhost')\n" +
+      "s.sendall(b'python\\n'); s.close()",
+      String(port),
+      ca,
+    ],
+  ],
+  node: (port, ca) => [
+    "node",
+    [
+      "-e",
+      "const tls = require('tls'), fs = require('fs');\n" +
+      "const s = tls.connect({ host: '127.0.0.1', port: +process.argv[1], servername: 'localhost', " +
+      "ca: fs.readFileSync(process.argv[2]) }, () => s.end('node\\n'));",
+      String(port),
+      ca,
+    ],
+  ],
+};
+
+for (const [name, command] of Object.entries(STOCK_CLIENTS)) {
+  Deno.test(`${name} (OpenSSL 3.0, default settings) → server.ts: x25519 with no HelloRetryRequest`, async () => {
+    const port = freePort();
+    const server = await startServer(port, "--state");
+    try {
+      const [cmd, args] = command(port, `${await testCerts()}/ca.crt`);
+      const client = new Proc(cmd, args, { stdin: "null" });
+      assert.equal((await client.exit()).code, 0, client.stderr);
+      await until(() => dec.decode(server.stdout) === `${name}\n`, `${name} data at server.ts`);
+      assert.match(server.stderr, /handshake complete: TLSv1\.3, cipher \S+, group x25519/);
+      assert.doesNotMatch(server.stderr, HRR_STATE);
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
 Deno.test("server.ts --groups X25519MLKEM768 refuses OpenSSL 3.0 with handshake_failure", async () => {
   const port = freePort();
   const server = await startServer(port, "--groups", "X25519MLKEM768");
