@@ -31,6 +31,7 @@ export interface CertificateMessage {
  *
  * @example
  * ```ts
+ * const leafDer = new Uint8Array([0x30, 0x00]), intermediateDer = new Uint8Array([0x30, 0x00]);
  * const body = encodeCertificate(new Uint8Array(0), [leafDer, intermediateDer]);
  * ```
  */
@@ -51,7 +52,8 @@ export function encodeCertificate(context: Uint8Array, chain: readonly Uint8Arra
  *
  * @example
  * ```ts
- * const { certificates } = parseCertificate(body);
+ * const body = encodeCertificate(new Uint8Array(0), [new Uint8Array([0x30, 0x00])]);
+ * const { certificates } = parseCertificate(body); // one DER certificate
  * ```
  */
 export function parseCertificate(body: Uint8Array): CertificateMessage {
@@ -87,6 +89,9 @@ export interface DecodedCertificateRequest extends CertificateRequest {
  *
  * @example
  * ```ts
+ * import { encodeU16List } from "./extensions.ts";
+ *
+ * const sigAlgs = { type: 13, data: encodeU16List([0x0804, 0x0403]) }; // signature_algorithms
  * const body = encodeCertificateRequest({ context: new Uint8Array(0), extensions: [sigAlgs] });
  * ```
  */
@@ -102,7 +107,11 @@ export function encodeCertificateRequest(cr: CertificateRequest): Uint8Array {
  *
  * @example
  * ```ts
- * const { signatureAlgorithms } = parseCertificateRequest(body);
+ * import { encodeU16List } from "./extensions.ts";
+ *
+ * const sigAlgs = { type: 13, data: encodeU16List([0x0804, 0x0403]) };
+ * const body = encodeCertificateRequest({ context: new Uint8Array(0), extensions: [sigAlgs] });
+ * const { signatureAlgorithms } = parseCertificateRequest(body); // [0x0804, 0x0403]
  * ```
  */
 export function parseCertificateRequest(body: Uint8Array): DecodedCertificateRequest {
@@ -129,7 +138,7 @@ export interface CertificateVerify {
  *
  * @example
  * ```ts
- * const body = encodeCertificateVerify(0x0804, signature);
+ * const body = encodeCertificateVerify(0x0804, new Uint8Array(256)); // rsa_pss_rsae_sha256
  * ```
  */
 export function encodeCertificateVerify(scheme: number, signature: Uint8Array): Uint8Array {
@@ -143,7 +152,8 @@ export function encodeCertificateVerify(scheme: number, signature: Uint8Array): 
  *
  * @example
  * ```ts
- * const { scheme, signature } = parseCertificateVerify(body);
+ * const body = encodeCertificateVerify(0x0804, new Uint8Array(256));
+ * const { scheme, signature } = parseCertificateVerify(body); // 0x0804, 256 bytes
  * ```
  */
 export function parseCertificateVerify(body: Uint8Array): CertificateVerify {
@@ -163,7 +173,8 @@ const CV_CLIENT = new TextEncoder().encode("TLS 1.3, client CertificateVerify\0"
  *
  * @example
  * ```ts
- * const content = certificateVerifyContent("server", transcript.hash());
+ * const transcriptHash = new Uint8Array(32);
+ * const content = certificateVerifyContent("server", transcriptHash); // 64 spaces, context string, 0, hash
  * ```
  */
 export function certificateVerifyContent(role: "client" | "server", transcriptHash: Uint8Array): Uint8Array {
@@ -190,7 +201,8 @@ export interface NewSessionTicket {
  *
  * @example
  * ```ts
- * const { lifetime } = parseNewSessionTicket(body);
+ * const body = new Uint8Array([0, 0, 0x1c, 0x20, 0, 0, 0, 0, 0, 0, 1, 7, 0, 0]); // 7200 s, ticket [7]
+ * const { lifetime, ticket } = parseNewSessionTicket(body); // 7200, [7]
  * ```
  */
 export function parseNewSessionTicket(body: Uint8Array): NewSessionTicket {

@@ -88,8 +88,14 @@ export type ClientHello = RawClientHello & ClientHelloExtensions;
  *
  * @example
  * ```ts
- * const body = encodeClientHello({ legacyVersion: 0x0303, random, sessionId, cipherSuites: [0x1301],
- *   compressionMethods: new Uint8Array([0]), extensions });
+ * const body = encodeClientHello({
+ *   legacyVersion: 0x0303,
+ *   random: new Uint8Array(32),
+ *   sessionId: new Uint8Array(0),
+ *   cipherSuites: [0x1301],
+ *   compressionMethods: new Uint8Array([0]),
+ *   extensions: [{ type: 43, data: new Uint8Array([2, 3, 4]) }], // supported_versions: TLS 1.3
+ * });
  * ```
  */
 export function encodeClientHello(ch: RawClientHello): Uint8Array {
@@ -109,7 +115,15 @@ export function encodeClientHello(ch: RawClientHello): Uint8Array {
  *
  * @example
  * ```ts
- * const { legacyVersion, extensions } = parseRawClientHello(body);
+ * const body = encodeClientHello({
+ *   legacyVersion: 0x0303,
+ *   random: new Uint8Array(32),
+ *   sessionId: new Uint8Array(0),
+ *   cipherSuites: [0x1301],
+ *   compressionMethods: new Uint8Array([0]),
+ *   extensions: [{ type: 43, data: new Uint8Array([2, 3, 4]) }], // supported_versions: TLS 1.3
+ * });
+ * const { legacyVersion, extensions } = parseRawClientHello(body); // 0x0303, one raw extension
  * ```
  */
 export function parseRawClientHello(body: Uint8Array): RawClientHello {
@@ -139,8 +153,16 @@ export function parseRawClientHello(body: Uint8Array): RawClientHello {
  *
  * @example
  * ```ts
+ * const body = encodeClientHello({
+ *   legacyVersion: 0x0303,
+ *   random: new Uint8Array(32),
+ *   sessionId: new Uint8Array(0),
+ *   cipherSuites: [0x1301],
+ *   compressionMethods: new Uint8Array([0]),
+ *   extensions: [{ type: 43, data: new Uint8Array([2, 3, 4]) }], // supported_versions: TLS 1.3
+ * });
  * const hello = parseClientHello(body);
- * hello.supportedVersions?.includes(0x0304);
+ * hello.supportedVersions?.includes(0x0304); // true
  * ```
  */
 export function parseClientHello(body: Uint8Array): ClientHello {
@@ -153,7 +175,8 @@ export function parseClientHello(body: Uint8Array): ClientHello {
  *
  * @example
  * ```ts
- * const { keyShares } = decodeClientHelloExtensions(extensions);
+ * const { supportedVersions, keyShares } = decodeClientHelloExtensions([{ type: 43, data: new Uint8Array([2, 3, 4]) }]);
+ * // supportedVersions: [0x0304]; keyShares: undefined
  * ```
  */
 export function decodeClientHelloExtensions(exts: readonly Extension[]): ClientHelloExtensions {
@@ -221,7 +244,10 @@ export function decodeClientHelloExtensions(exts: readonly Extension[]): ClientH
  *
  * @example
  * ```ts
- * const data = encodeOfferedPsks({ identities: [{ identity, obfuscatedTicketAge: 0 }], binders: [binder] });
+ * const data = encodeOfferedPsks({
+ *   identities: [{ identity: new Uint8Array([1, 2, 3]), obfuscatedTicketAge: 0 }],
+ *   binders: [new Uint8Array(32)],
+ * });
  * ```
  */
 export function encodeOfferedPsks(psks: OfferedPsks): Uint8Array {
@@ -241,7 +267,11 @@ export function encodeOfferedPsks(psks: OfferedPsks): Uint8Array {
  *
  * @example
  * ```ts
- * const { identities } = parseOfferedPsks(data);
+ * const data = encodeOfferedPsks({
+ *   identities: [{ identity: new Uint8Array([1, 2, 3]), obfuscatedTicketAge: 0 }],
+ *   binders: [new Uint8Array(32)],
+ * });
+ * const { identities } = parseOfferedPsks(data); // one identity, [1, 2, 3]
  * ```
  */
 export function parseOfferedPsks(data: Uint8Array): OfferedPsks {

@@ -15,7 +15,7 @@ import { Reader, Writer } from "./bytes.ts";
  *
  * @example
  * ```ts
- * const sni: Extension = { type: ExtensionType.server_name, data: encodeServerName("localhost") };
+ * const sni: Extension = { type: 0, data: encodeServerName("localhost") }; // server_name
  * ```
  */
 export interface Extension {
@@ -50,7 +50,7 @@ export function readExtensions(r: Reader): Extension[] {
  *
  * @example
  * ```ts
- * const body = encodeExtensions([{ type: ExtensionType.alpn, data }]);
+ * const body = encodeExtensions([{ type: 16, data: encodeAlpn(["h2"]) }]); // alpn
  * ```
  */
 export function encodeExtensions(exts: readonly Extension[]): Uint8Array {
@@ -64,7 +64,8 @@ export function encodeExtensions(exts: readonly Extension[]): Uint8Array {
  *
  * @example
  * ```ts
- * const exts = parseExtensions(body);
+ * const exts = parseExtensions(encodeExtensions([{ type: 0x1a1a, data: new Uint8Array(0) }]));
+ * exts[0].type; // 0x1a1a
  * ```
  */
 export function parseExtensions(body: Uint8Array): Extension[] {
@@ -79,7 +80,9 @@ export function parseExtensions(body: Uint8Array): Extension[] {
  *
  * @example
  * ```ts
- * const sni = findExtension(hello.extensions, ExtensionType.server_name);
+ * const exts: Extension[] = [{ type: 16, data: encodeAlpn(["h2"]) }];
+ * findExtension(exts, 16); // the ALPN payload
+ * findExtension(exts, 0); // undefined
  * ```
  */
 export function findExtension(exts: readonly Extension[], type: number): Uint8Array | undefined {
@@ -109,7 +112,7 @@ export function encodeU16List(values: readonly number[]): Uint8Array {
  *
  * @example
  * ```ts
- * const groups = parseU16List(data);
+ * const groups = parseU16List(encodeU16List([0x001d, 0x0017])); // [0x001d, 0x0017]
  * ```
  */
 export function parseU16List(data: Uint8Array): number[] {
@@ -170,7 +173,7 @@ export function encodeSupportedVersions(versions: readonly number[]): Uint8Array
  *
  * @example
  * ```ts
- * parseSupportedVersions(data).includes(0x0304);
+ * parseSupportedVersions(encodeSupportedVersions([0x0304, 0x0303])).includes(0x0304); // true
  * ```
  */
 export function parseSupportedVersions(data: Uint8Array): number[] {
@@ -299,7 +302,7 @@ export function parseAlpn(data: Uint8Array): string[] {
  *
  * @example
  * ```ts
- * const data = encodeOpaque(16, cookie);
+ * const data = encodeOpaque(16, new Uint8Array([1, 2, 3])); // [0, 3, 1, 2, 3]
  * ```
  */
 export function encodeOpaque(lengthBits: 8 | 16, value: Uint8Array): Uint8Array {
@@ -314,7 +317,7 @@ export function encodeOpaque(lengthBits: 8 | 16, value: Uint8Array): Uint8Array 
  *
  * @example
  * ```ts
- * const cookie = parseOpaque(16, data, 1);
+ * const cookie = parseOpaque(16, new Uint8Array([0, 3, 1, 2, 3]), 1); // [1, 2, 3]
  * ```
  */
 export function parseOpaque(lengthBits: 8 | 16, data: Uint8Array, minLength = 0): Uint8Array {

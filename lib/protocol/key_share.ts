@@ -20,7 +20,7 @@ export interface KeyShareEntry {
  *
  * @example
  * ```ts
- * const data = encodeClientKeyShares([{ group: 0x001d, keyExchange: pub }]);
+ * const data = encodeClientKeyShares([{ group: 0x001d, keyExchange: new Uint8Array(32) }]); // x25519
  * ```
  */
 export function encodeClientKeyShares(entries: readonly KeyShareEntry[]): Uint8Array {
@@ -36,7 +36,9 @@ export function encodeClientKeyShares(entries: readonly KeyShareEntry[]): Uint8A
  *
  * @example
  * ```ts
- * const shares = parseClientKeyShares(data);
+ * const data = encodeClientKeyShares([{ group: 0x001d, keyExchange: new Uint8Array(32) }]);
+ * const [share] = parseClientKeyShares(data);
+ * share.group; // 0x001d
  * ```
  */
 export function parseClientKeyShares(data: Uint8Array): KeyShareEntry[] {
@@ -59,7 +61,7 @@ export function parseClientKeyShares(data: Uint8Array): KeyShareEntry[] {
  *
  * @example
  * ```ts
- * const data = encodeServerKeyShare({ group: 0x001d, keyExchange: pub });
+ * const data = encodeServerKeyShare({ group: 0x001d, keyExchange: new Uint8Array(32) });
  * ```
  */
 export function encodeServerKeyShare(e: KeyShareEntry): Uint8Array {
@@ -73,7 +75,8 @@ export function encodeServerKeyShare(e: KeyShareEntry): Uint8Array {
  *
  * @example
  * ```ts
- * const { group, keyExchange } = parseServerKeyShare(data);
+ * const data = encodeServerKeyShare({ group: 0x001d, keyExchange: new Uint8Array(32) });
+ * const { group, keyExchange } = parseServerKeyShare(data); // 0x001d, 32 bytes
  * ```
  */
 export function parseServerKeyShare(data: Uint8Array): KeyShareEntry {

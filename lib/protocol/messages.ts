@@ -23,7 +23,7 @@ export * from "./authentication.ts";
  *
  * @example
  * ```ts
- * const finished = handshakeMessage(HandshakeType.finished, verifyData);
+ * const finished = handshakeMessage(20, new Uint8Array(32)); // Finished: [20, 0, 0, 32, ...]
  * ```
  */
 export function handshakeMessage(type: number, body: Uint8Array): Uint8Array {

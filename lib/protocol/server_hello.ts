@@ -63,8 +63,16 @@ export type ServerHello = RawServerHello & ServerHelloExtensions & { isHelloRetr
  *
  * @example
  * ```ts
- * const body = encodeServerHello({ legacyVersion: 0x0303, random, sessionId, cipherSuite: 0x1301,
- *   compressionMethod: 0, extensions });
+ * import { HRR_RANDOM } from "./constants.ts";
+ *
+ * const body = encodeServerHello({
+ *   legacyVersion: 0x0303,
+ *   random: HRR_RANDOM,
+ *   sessionId: new Uint8Array(0),
+ *   cipherSuite: 0x1301,
+ *   compressionMethod: 0,
+ *   extensions: [{ type: 51, data: new Uint8Array([0x00, 0x17]) }], // key_share: secp256r1, please
+ * });
  * ```
  */
 export function encodeServerHello(sh: RawServerHello): Uint8Array {
@@ -81,8 +89,19 @@ export function encodeServerHello(sh: RawServerHello): Uint8Array {
  *
  * @example
  * ```ts
+ * import { HRR_RANDOM } from "./constants.ts";
+ *
+ * const body = encodeServerHello({
+ *   legacyVersion: 0x0303,
+ *   random: HRR_RANDOM,
+ *   sessionId: new Uint8Array(0),
+ *   cipherSuite: 0x1301,
+ *   compressionMethod: 0,
+ *   extensions: [{ type: 51, data: new Uint8Array([0x00, 0x17]) }], // key_share: secp256r1, please
+ * });
  * const hello = parseServerHello(body);
- * if (hello.isHelloRetryRequest) retryWith(hello.selectedGroup);
+ * hello.isHelloRetryRequest; // true
+ * hello.selectedGroup; // 0x0017
  * ```
  */
 export function parseServerHello(body: Uint8Array): ServerHello {
@@ -155,7 +174,10 @@ export interface EncryptedExtensions {
  *
  * @example
  * ```ts
- * const { alpn } = parseEncryptedExtensions(body);
+ * import { encodeAlpn, encodeExtensions } from "./extensions.ts";
+ *
+ * const body = encodeExtensions([{ type: 16, data: encodeAlpn(["h2"]) }]);
+ * const { alpn } = parseEncryptedExtensions(body); // ["h2"]
  * ```
  */
 export function parseEncryptedExtensions(body: Uint8Array): EncryptedExtensions {

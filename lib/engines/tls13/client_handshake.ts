@@ -83,12 +83,6 @@ import type {
 
 /**
  * Client handshake state machine.
- *
- * @example
- * ```ts
- * const hs = new ClientHandshake(ctx);
- * hs.start(); // ClientHello goes out through ctx.sendHandshake
- * ```
  */
 export class ClientHandshake implements RoleHandshake {
   readonly #ctx: HandshakeContext;

@@ -40,11 +40,6 @@ export const ENCRYPTED_EXTENSIONS: ReadonlySet<number> = new Set([
  * A server may answer only extensions the client offered
  * (unsupported_extension), and only in the messages RFC 8446 §4.2 allows
  * (illegal_parameter).
- *
- * @example
- * ```ts
- * checkAnswered(ee.extensions, offered, ENCRYPTED_EXTENSIONS, "EncryptedExtensions");
- * ```
  */
 export function checkAnswered(
   exts: readonly Extension[],

@@ -49,12 +49,6 @@ export type Negotiation =
 /**
  * Chooses the connection's parameters, or refuses the hello with the alert
  * RFC 8446 names.
- *
- * @example
- * ```ts
- * const n = negotiate(parseClientHello(body), { suites, groups, key });
- * if (n.share === undefined) sendHelloRetryRequest(n.retryGroup);
- * ```
  */
 export function negotiate(ch: ClientHello, policy: ServerPolicy): Negotiation {
   if (!ch.supportedVersions?.includes(Version.TLS13)) {
@@ -110,11 +104,6 @@ const MAY_CHANGE = new Set<number>([
  * in order or dropped, ages and binders recomputed) or removed, padding
  * added, removed or resized. Every other field and extension, and the
  * order of the extensions, must be the same.
- *
- * @example
- * ```ts
- * checkRetriedClientHello(firstHello, parseClientHello(body), { group: 0x0017 });
- * ```
  */
 export function checkRetriedClientHello(first: ClientHello, second: ClientHello, retry: RetryRequest): void {
   const refuse = (what: string): never => {

@@ -72,12 +72,6 @@ import type {
 
 /**
  * Server handshake state machine.
- *
- * @example
- * ```ts
- * const hs = new ServerHandshake(ctx); // throws TlsError(internal_error) without a certificate and key
- * hs.handle(HandshakeType.client_hello, body, raw);
- * ```
  */
 export class ServerHandshake implements RoleHandshake {
   readonly #ctx: HandshakeContext;
