@@ -408,7 +408,7 @@ Deno.test("negative: unknown CA, wrong host name, expired, not yet valid, CA as 
         "not yet valid",
         issueCertificate({ ...leaf, notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 9 * day) }),
         /certificate is not yet valid/,
-        /bad_certificate/,
+        /certificate_expired/, // "has expired or is not currently valid" (RFC 8446 §6.2)
       ],
       [
         "CA as leaf",

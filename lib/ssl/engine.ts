@@ -47,8 +47,17 @@ export interface TlsConfig {
   requestClientCertificate?: boolean;
   /** Server: fail the handshake when the client presents no valid certificate. */
   requireClientCertificate?: boolean;
-  /** Client: the host name sent as SNI and checked against the certificate. */
+  /**
+   * Client: the host name sent as SNI and checked against the certificate.
+   * A verifying client must set it, or set {@link verifyHostname} to false.
+   */
   serverName?: string;
+  /**
+   * Client: check the server's certificate against {@link serverName}
+   * (default true). Without a serverName the handshake fails unless this is
+   * false: skipping the check is never a silent default.
+   */
+  verifyHostname?: boolean;
   /** ALPN protocols in preference order. */
   alpnProtocols?: string[];
   /** Lowest and highest protocol version this end accepts. */

@@ -12,7 +12,7 @@
 import { forge, fromBinaryString, toBinaryString } from "../../pki/forge.ts";
 import { Alert, TlsError } from "../../ssl/alerts.ts";
 import type { EngineSink, ProtocolVersion, TlsConfig, TlsEngine, TraceEvent } from "../../ssl/engine.ts";
-import { CertificateError, isIpLiteral, pemToDer, verifyChain } from "../../pki/x509.ts";
+import { CertificateError, isIpLiteral, peerVerifyOptions, verifyChain } from "../../pki/x509.ts";
 import { RecordScanner } from "../../protocol/records.ts";
 
 // Connection fields forge's type definitions do not list.
@@ -155,13 +155,8 @@ class ForgeEngine implements TlsEngine {
     }
     if (this.#config.verifyPeer === false) return true;
     try {
-      verifyChain(this.#peerChain, {
-        trustAnchors: (this.#config.caCertificates ?? []).flatMap((p) => pemToDer(p)),
-        hostname: this.#config.role === "client" ? this.#config.serverName : undefined,
-        purpose: this.#config.role === "client" ? "server" : "client",
-        keyUsage: this.#config.role === "client" ? "keyEncipherment" : "digitalSignature",
-        now: this.#config.now?.(),
-      });
+      const keyUsage = this.#config.role === "client" ? "keyEncipherment" : "digitalSignature";
+      verifyChain(this.#peerChain, peerVerifyOptions(this.#config, keyUsage));
       return true;
     } catch (e) {
       if (e instanceof CertificateError) return { alert: e.alert, message: e.message };

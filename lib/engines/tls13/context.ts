@@ -8,7 +8,7 @@
 
 import { Alert, TlsError } from "../../ssl/alerts.ts";
 import type { ConnectionInfo, TlsConfig } from "../../ssl/engine.ts";
-import { CertificateError, pemToDer, verifyChain } from "../../pki/x509.ts";
+import { CertificateError, peerVerifyOptions, pemToDer, verifyChain } from "../../pki/x509.ts";
 import type { CipherSuiteInfo } from "../../protocol/constants.ts";
 import { CERTIFICATE_VERIFY_SCHEMES, CIPHER_SUITES, Group, GROUP_NAMES } from "../../protocol/constants.ts";
 import { type CryptoProvider, schemeFitsKey, type SigningKey } from "../../crypto/provider.ts";
@@ -177,14 +177,8 @@ export interface RoleHandshake {
  */
 export function verifyPeerChain(chain: Uint8Array[], config: TlsConfig, purpose: "server" | "client"): void {
   if (config.verifyPeer === false) return;
-  const trustAnchors = (config.caCertificates ?? []).flatMap((pem) => pemToDer(pem));
   try {
-    verifyChain(chain, {
-      trustAnchors,
-      hostname: purpose === "server" ? config.serverName : undefined,
-      purpose,
-      now: config.now?.(),
-    });
+    verifyChain(chain, { ...peerVerifyOptions(config), purpose });
   } catch (e) {
     if (e instanceof CertificateError) {
       throw new TlsError(e.alert, e.message);
