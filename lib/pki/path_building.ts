@@ -16,6 +16,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { Alert } from "../ssl/alerts.ts";
 import { verifySignature } from "./algorithms.ts";
 import { type Certificate, publicKeyOf, subjectText } from "./certificate.ts";
@@ -27,6 +28,16 @@ import type { TrustAnchors } from "./trust_anchors.ts";
 export const MAX_INTERMEDIATES = 8;
 /** At most this many signatures are checked while building (a hostile chain cannot cost more). */
 export const MAX_SIGNATURE_CHECKS = 64;
+
+/**
+ * Signatures already found good, by certificate and issuer key: a peer that
+ * reconnects sends the same chain, and checking a signature is the costly
+ * part of verification. The answer depends only on these bytes, so it
+ * cannot go stale; everything else (validity, constraints) is checked anew.
+ */
+const goodSignatures = new Set<string>();
+const SIGNATURE_CACHE_LIMIT = 256;
+const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
 
 const sameKeyAndName = (a: Certificate, b: Certificate) => sameBytes(a.subject, b.subject) && sameBytes(a.spki, b.spki);
 
@@ -54,11 +65,17 @@ export function buildPath(
 
   const signed = (child: Certificate, issuer: Certificate): boolean => {
     if (++checks > MAX_SIGNATURE_CHECKS) return false;
+    const cacheKey = latin1(child.der) + latin1(issuer.spki);
+    if (goodSignatures.has(cacheKey)) return true;
     let result: ReturnType<typeof verifySignature>;
     try {
       result = verifySignature(child, publicKeyOf(issuer));
     } catch {
       return false; // an issuer key node:crypto cannot read
+    }
+    if (result === "ok") {
+      if (goodSignatures.size >= SIGNATURE_CACHE_LIMIT) goodSignatures.delete(goodSignatures.values().next().value!);
+      goodSignatures.add(cacheKey);
     }
     if (typeof result === "object") {
       refusedAlgorithm ??= new CertificateError(

@@ -1,0 +1,68 @@
+/**
+ * The pieces under the case table: the strict DER reader, IP address
+ * parsing, RFC 9525 name matching and name-constraint subtrees.
+ */
+import assert from "node:assert/strict";
+import { DerError, DerReader, readTime, Tag } from "../lib/pki/der.ts";
+import { dnsNameMatches, parseIp, referenceIdentity } from "../lib/pki/names.ts";
+import { dnsWithin } from "../lib/pki/name_constraints.ts";
+
+const ascii = (tag: number, text: string) => ({ tag, bytes: new Uint8Array(), value: new TextEncoder().encode(text) });
+
+Deno.test("X.690 §10.1: DER lengths are definite and minimal", () => {
+  assert.equal(new DerReader(new Uint8Array([0x04, 0x01, 0xaa])).read().value.length, 1);
+  assert.throws(() => new DerReader(new Uint8Array([0x04, 0x81, 0x01, 0xaa])).read(), DerError); // long form for 1
+  assert.throws(() => new DerReader(new Uint8Array([0x30, 0x80, 0x00, 0x00])).read(), DerError); // indefinite
+  assert.throws(() => new DerReader(new Uint8Array([0x04, 0x05, 0xaa])).read(), DerError); // truncated
+});
+
+Deno.test("RFC 5280 §4.1.2.5: times are UTCTime/GeneralizedTime with seconds and Z, nothing else", () => {
+  assert.equal(readTime(ascii(Tag.UTCTime, "491231235959Z")), Date.UTC(2049, 11, 31, 23, 59, 59));
+  assert.equal(readTime(ascii(Tag.UTCTime, "500101000000Z")), Date.UTC(1950, 0, 1));
+  assert.equal(readTime(ascii(Tag.GeneralizedTime, "20500101000000Z")), Date.UTC(2050, 0, 1));
+  for (const bad of ["491231235959", "4912312359Z", "491231235959+0100", "491332000000Z", "490230000000Z"]) {
+    assert.throws(() => readTime(ascii(Tag.UTCTime, bad)), DerError, bad);
+  }
+  // x509-limbo rfc5280::validity::notbefore-fractional: fractional seconds are not DER for certificates.
+  assert.throws(() => readTime(ascii(Tag.GeneralizedTime, "20500101000000.5Z")), DerError);
+});
+
+Deno.test("IP literals: dotted quads and RFC 4291 §2.2 IPv6 forms; 127.1 and leading zeros are not addresses", () => {
+  assert.deepEqual(parseIp("127.0.0.1"), new Uint8Array([127, 0, 0, 1]));
+  assert.deepEqual(parseIp("::1"), new Uint8Array([...new Array(15).fill(0), 1]));
+  assert.deepEqual(parseIp("0:0:0:0:0:0:0:1"), parseIp("::1"));
+  assert.deepEqual(parseIp("::ffff:10.0.0.1"), new Uint8Array([...new Array(10).fill(0), 0xff, 0xff, 10, 0, 0, 1]));
+  assert.deepEqual(parseIp("FD00::1"), parseIp("fd00:0::1"));
+  for (const bad of ["127.1", "010.0.0.1", "256.0.0.1", "1::2::3", "1:2:3:4:5:6:7:8:9", "fe80::1%eth0", ":::"]) {
+    assert.equal(parseIp(bad), undefined, bad);
+  }
+});
+
+Deno.test("RFC 9525 §6.3: reference identities are normalised; wildcards are one whole leftmost label", () => {
+  assert.deepEqual(referenceIdentity("WWW.Example.TEST."), { kind: "dns", name: "www.example.test" });
+  assert.deepEqual(referenceIdentity("bücher.example"), { kind: "dns", name: "xn--bcher-kva.example" });
+  assert.equal(referenceIdentity("foo_bar.example"), undefined);
+  assert.equal(referenceIdentity("127.1"), undefined);
+  assert.equal(dnsNameMatches("*.example.test", "www.example.test"), true);
+  assert.equal(dnsNameMatches("*.EXAMPLE.test.", "www.example.test"), true);
+  for (
+    const [pattern, host] of [
+      ["*.example.test", "example.test"],
+      ["*.example.test", "a.b.example.test"],
+      ["f*o.example.test", "foo.example.test"],
+      ["*oo.example.test", "foo.example.test"],
+      ["*.test", "example.test"],
+      ["*", "localhost"],
+      ["www.*.test", "www.example.test"],
+    ]
+  ) {
+    assert.equal(dnsNameMatches(pattern, host), false, `${pattern} ~ ${host}`);
+  }
+});
+
+Deno.test("RFC 5280 §4.2.1.10: a DNS subtree covers the name and names below it, on label boundaries", () => {
+  assert.equal(dnsWithin("example.test", "example.test"), true);
+  assert.equal(dnsWithin("a.b.example.test", "example.test"), true);
+  assert.equal(dnsWithin("badexample.test", "example.test"), false);
+  assert.equal(dnsWithin("anything.test", ""), true);
+});
