@@ -20,7 +20,8 @@
 
 import { Buffer } from "node:buffer";
 import { constants, type KeyObject, verify } from "node:crypto";
-import { type Certificate, publicKeyOf } from "./certificate.ts";
+import type { Certificate } from "./certificate.ts";
+import { children, DerError, DerReader, oidText, readBitString, readOne, Tag } from "./der.ts";
 
 /** How to verify one accepted signature algorithm with node:crypto. */
 interface SignatureAlgorithm {
@@ -84,38 +85,59 @@ export function signatureAlgorithm(der: Uint8Array): SignatureAlgorithm | string
   return REFUSED_NAMES.find(([oid]) => key.includes(oid))?.[1] ?? `signature algorithm ${key.slice(0, 40)}`;
 }
 
-const CURVES: Record<string, string> = { prime256v1: "P-256", secp384r1: "P-384" };
+const CURVE_NAMES: Record<string, string> = {
+  "1.2.840.10045.3.1.7": "P-256",
+  "1.3.132.0.34": "P-384",
+  "1.3.132.0.35": "P-521",
+  "1.3.132.0.10": "secp256k1",
+  "1.2.840.10045.3.1.1": "P-192",
+};
+const ACCEPTED_CURVES = new Set(["P-256", "P-384"]);
+
+/** Bits in an unsigned big-endian INTEGER's contents. */
+function integerBits(value: Uint8Array): number {
+  let i = 0;
+  while (i < value.length - 1 && value[i] === 0) i++;
+  return value.length === 0 ? 0 : (value.length - i - 1) * 8 + (32 - Math.clz32(value[i]));
+}
 
 /**
  * Why a certificate's public key is refused, or undefined when it is one we
  * accept (RSA ≥ 2048 bits in whole bytes, EC P-256/P-384 on a named curve,
- * Ed25519).
+ * Ed25519). Read from the subjectPublicKeyInfo itself: no key object is made
+ * for a certificate whose key only the handshake uses.
  *
  * @example
  * ```ts
- * keyProblem(cert); // "EC key on curve secp192r1"
+ * keyProblem(cert); // "EC key on curve secp256k1"
  * ```
  */
 export function keyProblem(cert: Certificate): string | undefined {
-  let key: KeyObject;
   try {
-    key = publicKeyOf(cert);
-  } catch {
-    return "its public key could not be read (unsupported algorithm or explicit curve parameters)";
+    const spki = new DerReader(readOne(cert.spki, Tag.SEQUENCE).value);
+    const algorithm = new DerReader(spki.read(Tag.SEQUENCE).value);
+    const oid = oidText(algorithm.read(Tag.OID).value);
+    const key = readBitString(spki.read(Tag.BIT_STRING)).bits;
+    if (oid === "1.2.840.113549.1.1.1") { // rsaEncryption (RFC 8017 A.1)
+      const [modulus] = children(readOne(key, Tag.SEQUENCE));
+      if (modulus.tag !== Tag.INTEGER) return "its RSA key could not be read";
+      const bits = integerBits(modulus.value);
+      if (bits < 2048) return `RSA key of ${bits} bits (at least 2048 needed)`;
+      if (bits % 8 !== 0) return `RSA key of ${bits} bits (not a whole number of bytes)`;
+      return undefined;
+    }
+    if (oid === "1.2.840.10045.2.1") { // id-ecPublicKey (RFC 5480 §2.1.1): namedCurve only
+      if (algorithm.peek() !== Tag.OID) return "EC key with explicit curve parameters";
+      const curveOid = oidText(algorithm.read(Tag.OID).value);
+      const curve = CURVE_NAMES[curveOid] ?? curveOid;
+      return ACCEPTED_CURVES.has(curve) ? undefined : `EC key on curve ${curve}`;
+    }
+    if (oid === "1.3.101.112") return key.length === 32 ? undefined : "Ed25519 key of the wrong length"; // RFC 8410
+    return `key of type ${oid}`;
+  } catch (e) {
+    if (e instanceof DerError) return "its public key could not be read";
+    throw e;
   }
-  const type = key.asymmetricKeyType;
-  const details = key.asymmetricKeyDetails ?? {};
-  if (type === "rsa") {
-    const bits = details.modulusLength ?? 0;
-    if (bits < 2048) return `RSA key of ${bits} bits (at least 2048 needed)`;
-    if (bits % 8 !== 0) return `RSA key of ${bits} bits (not a whole number of bytes)`;
-    return undefined;
-  }
-  if (type === "ec") {
-    return CURVES[details.namedCurve ?? ""] ? undefined : `EC key on curve ${details.namedCurve ?? "(explicit)"}`;
-  }
-  if (type === "ed25519") return undefined;
-  return `${type ?? "unknown"} key`;
 }
 
 /**
