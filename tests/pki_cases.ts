@@ -9,6 +9,7 @@
 
 import { type CertificateSpec, issueCertificate, type Issued } from "../lib/pki/certgen.ts";
 import { derToPem } from "../lib/pki/pem.ts";
+import { parseCertificate } from "../lib/pki/certificate.ts";
 import { Alert } from "../lib/ssl/alerts.ts";
 
 const DAY = 86_400_000;
@@ -82,6 +83,23 @@ function withOuterAlgorithm(cert: Issued, _name: "ecdsa-with-SHA384"): Issued {
     }
   }
   throw new Error("no ecdsa-with-SHA256 identifier found");
+}
+
+/** A DER TLV (short or two-byte long form lengths, enough for test extensions). */
+function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
+  const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) body.set(p, (at += p.length) - p.length);
+  const len = body.length < 0x80 ? [body.length] : [0x82, body.length >> 8, body.length & 0xff];
+  return new Uint8Array([tag, ...len, ...body]);
+}
+
+/** A critical nameConstraints extension with one directoryName subtree: the given RDNs (DER). */
+function directoryConstraint(side: "permitted" | "excluded", rdns: Uint8Array[]) {
+  const name = tlv(0x30, ...rdns);
+  const subtree = tlv(0x30, tlv(0xa4, name));
+  const value = tlv(0x30, tlv(side === "permitted" ? 0xa0 : 0xa1, subtree));
+  return { extraExtensions: [{ oid: "2.5.29.30", critical: true, value }] };
 }
 
 /** Builds every case (fresh keys and certificates each call). */
@@ -447,6 +465,38 @@ export function buildCases(): Case[] {
     expected: refuse("bad_ca_markings", Alert.bad_certificate, /has name constraints but is not a CA/),
   });
 
+  // Directory names: the subject (and directoryName SAN entries) must start with the permitted RDNs.
+  const cnLocalhost = parseCertificate(leaf(r).der).subjectRdns[0]; // CN=localhost, as certgen encodes it
+  const dnRoot = root({ commonName: "DN Root", ...directoryConstraint("permitted", [cnLocalhost]) });
+  add({ name: "x509-limbo rfc5280::nc::permitted-dn-match", chain: [leaf(dnRoot)], anchors: [dnRoot], expected: ok });
+  add({
+    name: "x509-limbo rfc5280::nc::permitted-dn-mismatch",
+    chain: [leaf(dnRoot, { commonName: "elsewhere" })],
+    anchors: [dnRoot],
+    expected: refuse("name_constraints", Alert.bad_certificate, /directory name is outside the permitted subtrees/),
+  });
+  const dnExRoot = root({ commonName: "DN Excluding Root", ...directoryConstraint("excluded", [cnLocalhost]) });
+  add({
+    name: "x509-limbo rfc5280::nc::excluded-dn-match",
+    chain: [leaf(dnExRoot)],
+    anchors: [dnExRoot],
+    expected: refuse("name_constraints", Alert.bad_certificate, /directory name is in an excluded subtree/),
+  });
+  // Many names against many subtrees: refused before the work grows (Go and rustls-webpki bound it too).
+  const manyNames = Array.from({ length: 64 }, (_, i) => `host${i}.allowed.example`);
+  const manySubtrees = root({
+    commonName: "Many Subtrees Root",
+    nameConstraints: {
+      permitted: { dns: Array.from({ length: 128 }, (_, i) => `s${i}.allowed.example`).concat(["allowed.example"]) },
+    },
+  });
+  add({
+    name: "x509-limbo pathological::nc-dos-1 (64 SANs × 129 subtrees exceeds the comparison budget)",
+    chain: [leaf(manySubtrees, { dnsNames: ["localhost", ...manyNames] })],
+    anchors: [manySubtrees],
+    expected: refuse("name_constraints", Alert.bad_certificate, /take too many comparisons/),
+  });
+
   // --- Purpose (EKU) ---
   const clientOnlyIca = intermediate(r, { extKeyUsage: ["clientAuth"] });
   add({
@@ -744,6 +794,44 @@ export function buildCases(): Case[] {
     anchors: [r],
     expected: refuse("unknown_ca", Alert.unknown_ca, /not signed by a trusted CA \(issuer: CN=Unrelated/),
     programs: true,
+  });
+  // Many candidate issuers with the right name: the search gives up after its signature budget.
+  const decoys = Array.from({ length: 70 }, () => intermediate(root({ commonName: "Decoy Root" })));
+  add({
+    name: "path building: 70 decoy issuers with the issuer's name before the real one → unknown_ca (bounded work)",
+    chain: [leaf(ica), ...decoys, ica],
+    anchors: [r],
+    expected: refuse("unknown_ca", Alert.unknown_ca, /not signed by a trusted CA/),
+  });
+  add({
+    name: "path building: the real issuer first, then the 70 decoys → accepted",
+    chain: [leaf(ica), ica, ...decoys],
+    anchors: [r],
+    expected: ok,
+  });
+  const noSubjectIca = intermediate(r, { emptySubject: true });
+  add({
+    name: "x509-limbo rfc5280::ca-empty-subject (its leaf then names an empty issuer)",
+    chain: [leaf(noSubjectIca), noSubjectIca],
+    anchors: [r],
+    expected: refuse("empty_name", Alert.bad_certificate, /peer certificate .* has an empty issuer name/),
+  });
+  const duplicateSan = leaf(r, {
+    extraExtensions: [{
+      oid: "2.5.29.17",
+      critical: false,
+      value: tlv(0x30, tlv(0x82, new TextEncoder().encode("localhost"))),
+    }],
+  });
+  add({
+    name: "x509-limbo rfc5280::duplicate-extensions (§4.2: one instance of each extension)",
+    chain: [duplicateSan],
+    anchors: [r],
+    expected: refuse(
+      "unparsable",
+      Alert.bad_certificate,
+      /could not be parsed \(extension 2\.5\.29\.17 appears twice\)/,
+    ),
   });
   return cases;
 }
