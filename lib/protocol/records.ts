@@ -21,6 +21,11 @@ export interface ScannerOptions {
    * whole).
    */
   enforceLimits?: boolean;
+  /**
+   * Give each `record` event the whole record, header included; the event
+   * then comes when the record is complete rather than at its header.
+   */
+  recordBytes?: boolean;
 }
 
 /**
@@ -37,6 +42,10 @@ export class RecordScanner {
   readonly #emit: (event: TraceEvent) => void;
   readonly #nameMessages: boolean;
   readonly #enforce: boolean;
+  readonly #keepBytes: boolean;
+  #record: Uint8Array | undefined; // recordBytes: the record being collected
+  #recordFill = 0;
+  #pending: TraceEvent | undefined; // recordBytes: its event, sent once the record is complete
   #header = new Uint8Array(5);
   #headerFill = 0;
   #bodyLeft = 0;
@@ -48,6 +57,7 @@ export class RecordScanner {
     this.#emit = emit;
     this.#nameMessages = options.nameMessages ?? false;
     this.#enforce = options.enforceLimits ?? false;
+    this.#keepBytes = options.recordBytes ?? false;
   }
 
   /** Feeds the next bytes of the stream. */
@@ -57,8 +67,10 @@ export class RecordScanner {
       if (this.#bodyLeft > 0) {
         const take = Math.min(this.#bodyLeft, bytes.length - i);
         if (this.#type === ContentType.handshake && !this.#encrypted) this.#clearHandshake(bytes, i, take);
+        if (this.#record) this.#collect(bytes.subarray(i, i + take));
         this.#bodyLeft -= take;
         i += take;
+        if (this.#bodyLeft === 0) this.#recordDone();
         continue;
       }
       this.#header[this.#headerFill++] = bytes[i++];
@@ -93,13 +105,19 @@ export class RecordScanner {
         `record of ${length} bytes exceeds the TLS maximum of ${MAX_RECORD_BODY}`,
       );
     }
-    this.#emit({
+    const event: TraceEvent = {
       kind: "record",
       direction: this.#direction,
       contentType: CONTENT_TYPE_NAMES[h[0]],
       version: (h[1] << 8) | h[2],
       length,
-    });
+    };
+    if (this.#keepBytes) {
+      this.#record = event.bytes = new Uint8Array(5 + length);
+      this.#recordFill = 0;
+      this.#collect(h);
+      this.#pending = event;
+    } else this.#emit(event);
     if (h[0] === ContentType.change_cipher_spec) {
       this.#encrypted = true;
       if (this.#nameMessages) {
@@ -107,6 +125,18 @@ export class RecordScanner {
       }
     }
     this.#bodyLeft = length;
+    if (length === 0) this.#recordDone();
+  }
+
+  #collect(bytes: Uint8Array): void {
+    this.#record!.set(bytes, this.#recordFill);
+    this.#recordFill += bytes.length;
+  }
+
+  #recordDone(): void {
+    const event = this.#pending;
+    this.#record = this.#pending = undefined;
+    if (event) this.#emit(event);
   }
 
   #clearHandshake(bytes: Uint8Array, at: number, take: number): void {

@@ -104,6 +104,59 @@ export type TraceEvent =
     contentType: string;
     version: number;
     length: number;
+    /** The whole record, header included; only for a consumer that asked for bytes ({@link EngineSink.traceSecrets}). */
+    bytes?: Uint8Array;
+  }
+  // The kinds below carry secrets or decrypted bytes: emitted only when
+  // {@link EngineSink.traceSecrets} is set (for `--trace-html`).
+  | {
+    /** The inner plaintext of one protected record (RFC 8446 §5.2), after decryption or before encryption. */
+    kind: "plaintext";
+    direction: "in" | "out";
+    /** The record's outer header: content type name and length, to match it with its `record` event. */
+    outerType: string;
+    outerLength: number;
+    /** The real (inner) content type name. */
+    contentType: string;
+    content: Uint8Array;
+    /** Zero bytes of padding after the inner content type. */
+    padding: number;
+  }
+  | {
+    /** One step of the key schedule (RFC 8446 §7.1; the TLS 1.2 PRF, RFC 5246 §8.1). */
+    kind: "secret";
+    /** The RFC's name, e.g. `client_handshake_traffic_secret`. */
+    name: string;
+    value: Uint8Array;
+    /** How it was derived, in the RFC's notation. */
+    derivation: string;
+    /** The transcript hash the derivation used, when it used one. */
+    transcriptHash?: Uint8Array;
+  }
+  | {
+    /** New record protection for one direction (RFC 8446 §7.3). */
+    kind: "keys";
+    direction: "read" | "write";
+    cipher: string;
+    /** The traffic secret the key and IV come from. */
+    secret: Uint8Array;
+    key: Uint8Array;
+    iv: Uint8Array;
+  }
+  | {
+    /** Application data crossing the TLS object: decrypted for the program (`in`) or given to encrypt (`out`). */
+    kind: "data";
+    direction: "in" | "out";
+    bytes: Uint8Array;
+  }
+  | {
+    /** The connection failed: the alert and why. */
+    kind: "failure";
+    alert: string;
+    /** We sent the alert / the peer sent it. */
+    sent: boolean;
+    received: boolean;
+    reason: string;
   };
 
 /** Where an engine delivers what it produces. All calls are synchronous. */
@@ -114,6 +167,11 @@ export interface EngineSink {
   plaintext(bytes: Uint8Array): void;
   /** Optional protocol tracing. */
   trace?(event: TraceEvent): void;
+  /**
+   * The tracer also wants secrets and decrypted bytes (`plaintext`, `secret`,
+   * `keys` events). Off by default: nothing is computed or copied for them.
+   */
+  readonly traceSecrets?: boolean;
 }
 
 /**

@@ -32,6 +32,11 @@ export type SslStatus = "none" | "want-read" | "zero-return" | "ssl";
 export interface SslOptions {
   /** Receives protocol tracing: engine events plus every record in and out. */
   trace?: (event: TraceEvent) => void;
+  /**
+   * The tracer also gets secrets and bytes: every record whole, record
+   * plaintext, the key schedule, application data (for `--trace-html`).
+   */
+  traceSecrets?: boolean;
 }
 
 /**
@@ -60,20 +65,29 @@ export class Ssl {
   #error: TlsError | undefined;
   #status: SslStatus = "none";
   #shutdownSent = false;
+  readonly #trace?: (event: TraceEvent) => void;
+  readonly #traceData: boolean;
 
   constructor(factory: EngineFactory, config: TlsConfig, options: SslOptions = {}) {
-    const trace = options.trace;
+    const trace = this.#trace = options.trace;
+    const traceSecrets = this.#traceData = trace !== undefined && options.traceSecrets === true;
     if (trace) {
-      this.#inbound = new RecordScanner("in", trace);
-      this.#outbound = new RecordScanner("out", trace);
+      this.#inbound = new RecordScanner("in", trace, { recordBytes: traceSecrets });
+      this.#outbound = new RecordScanner("out", trace, { recordBytes: traceSecrets });
     }
     this.#engine = factory(config, {
       outgoing: (bytes) => {
         this.#outbound?.push(bytes);
         this.wbio.write(bytes);
       },
-      plaintext: (bytes) => this.#plaintext.write(bytes),
+      plaintext: traceSecrets
+        ? (bytes) => {
+          trace!({ kind: "data", direction: "in", bytes: bytes.slice() });
+          this.#plaintext.write(bytes);
+        }
+        : (bytes) => this.#plaintext.write(bytes),
       trace,
+      traceSecrets,
     });
   }
 
@@ -125,12 +139,23 @@ export class Ssl {
       }
       return true;
     } catch (e) {
-      this.#error = e instanceof TlsError
-        ? e
-        : new TlsError(Alert.internal_error, e instanceof Error ? e.message : String(e));
-      this.#status = "ssl";
+      this.#failed(
+        e instanceof TlsError ? e : new TlsError(Alert.internal_error, e instanceof Error ? e.message : String(e)),
+      );
       return false;
     }
+  }
+
+  #failed(error: TlsError): void {
+    this.#error = error;
+    this.#status = "ssl";
+    this.#trace?.({
+      kind: "failure",
+      alert: error.alertName,
+      sent: error.sent,
+      received: error.received,
+      reason: error.message,
+    });
   }
 
   /**
@@ -173,10 +198,10 @@ export class Ssl {
     try {
       this.#engine.send(data);
     } catch (e) {
-      this.#error = e instanceof TlsError ? e : new TlsError(Alert.internal_error, String(e));
-      this.#status = "ssl";
+      this.#failed(e instanceof TlsError ? e : new TlsError(Alert.internal_error, String(e)));
       return 0;
     }
+    if (this.#traceData) this.#trace!({ kind: "data", direction: "out", bytes: data.slice() });
     this.#status = "none";
     return data.length;
   }

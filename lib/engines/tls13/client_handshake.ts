@@ -211,7 +211,7 @@ export class ClientHandshake implements RoleHandshake {
     ctx.transcript.select(suite.hash);
     ctx.transcript.add(raw);
     ctx.state("TLS client read server hello");
-    const secrets = handshakeSecrets(ctx.crypto, suite, shared, ctx.transcript.hash());
+    const secrets = handshakeSecrets(ctx.crypto, suite, shared, ctx.transcript.hash(), ctx.secretTrace);
     ctx.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", secrets.clientHandshake);
     ctx.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", secrets.serverHandshake);
     ctx.setReadKeys(suite, secrets.serverHandshake);
@@ -331,7 +331,7 @@ export class ClientHandshake implements RoleHandshake {
     ctx.transcript.add(raw);
     this.peerFinished = true;
     ctx.state("TLS client read finished");
-    const app = applicationSecrets(ctx.crypto, suite, secrets.master, ctx.transcript.hash());
+    const app = applicationSecrets(ctx.crypto, suite, secrets.master, ctx.transcript.hash(), ctx.secretTrace);
     ctx.setReadKeys(suite, app.server);
     this.#sendCcsOnce();
     if (flight.certRequest) this.#sendClientCertificate(flight.certRequest);

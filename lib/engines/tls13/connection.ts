@@ -27,13 +27,14 @@ import {
 } from "./context.ts";
 import type { CryptoProvider } from "../../crypto/provider.ts";
 import { NodeCryptoProvider } from "../../crypto/node_provider.ts";
-import { nextTrafficSecret, trafficKeys, Transcript } from "./key_schedule.ts";
+import { nextTrafficSecret, type SecretTrace, trafficKeys, Transcript } from "./key_schedule.ts";
 import { handshakeMessage, parseNewSessionTicket } from "../../protocol/messages.ts";
 import { type InboundRecord, RecordProtection, RecordReader } from "./record.ts";
 import { HandshakeReassembler } from "./handshake_reassembly.ts";
 import { type Epoch, Outbound } from "./outbound.ts";
 import { EARLY_DATA_SKIP_LIMIT, PeerLimits } from "./peer_limits.ts";
 import { ServerHandshake } from "./server_handshake.ts";
+import { SecretTracer } from "./secret_trace.ts";
 
 /**
  * A TLS 1.3 engine: the {@link TlsEngine} interface plus KeyUpdate.
@@ -62,6 +63,8 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
   readonly options: ResolvedOptions;
   readonly crypto: CryptoProvider;
   readonly transcript: Transcript;
+  readonly secretTrace?: SecretTrace;
+  readonly #secrets?: SecretTracer;
   readonly #sink: EngineSink;
   readonly #role: RoleHandshake;
   readonly #reader = new RecordReader();
@@ -90,6 +93,8 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     this.options = resolveOptions(options, nodeProvider);
     this.crypto = this.options.crypto;
     this.transcript = new Transcript(this.crypto);
+    this.#secrets = SecretTracer.for(sink);
+    this.secretTrace = this.#secrets?.schedule;
     this.#out = new Outbound(this.crypto, sink, this.options.keyUpdateAfterRecords);
     this.#role = config.role === "client" ? new ClientHandshake(this) : new ServerHandshake(this);
   }
@@ -180,6 +185,7 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     this.#read = { suite, secret };
     const k = trafficKeys(this.crypto, suite, secret);
     this.#reader.protection = new RecordProtection(this.crypto.aead(suite.aead, k.key), k.iv);
+    this.#secrets?.keys("read", suite, secret, k);
     // Rejected early data is protected under a key we never derive: skip what fails under this one.
     this.#reader.undecryptableAllowance = this.#limits.earlyDataLeft;
     this.#limits.earlyDataLeft = 0;
@@ -253,6 +259,7 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
 
   // Records are traced by the adapter (lib/ssl/ssl.ts), the one owner for every engine.
   #onRecord(rec: InboundRecord): void {
+    if (rec.protected) this.#secrets?.opened(rec);
     if (rec.protected) this.#protectedSeen = true;
     // RFC 8446 §5.1: nothing may come between the records of one handshake message.
     if (this.#handshake.pending !== 0 && rec.type !== ContentType.handshake) {

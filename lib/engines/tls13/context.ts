@@ -13,7 +13,7 @@ import type { CipherSuiteInfo } from "../../protocol/constants.ts";
 import { CERTIFICATE_VERIFY_SCHEMES, CIPHER_SUITES, Group, GROUP_NAMES } from "../../protocol/constants.ts";
 import { type CryptoProvider, schemeFitsKey, type SigningKey } from "../../crypto/provider.ts";
 import { clientKeyShareGroups, DEFAULT_GROUPS } from "./group_policy.ts";
-import type { Transcript } from "./key_schedule.ts";
+import type { SecretTrace, Transcript } from "./key_schedule.ts";
 import type { Extension } from "../../protocol/messages.ts";
 
 /**
@@ -131,6 +131,8 @@ export interface HandshakeContext {
   readonly options: ResolvedOptions;
   readonly crypto: CryptoProvider;
   readonly transcript: Transcript;
+  /** Receives the key schedule's steps, only when the tracer asked for secrets. */
+  readonly secretTrace?: SecretTrace;
   /** Frames, adds to the transcript, queues under the current write keys. Returns the framed message. */
   sendHandshake(type: number, body: Uint8Array, recordVersion?: number): Uint8Array;
   /** Queues a plaintext dummy ChangeCipherSpec record (middlebox compatibility). */

@@ -163,6 +163,12 @@ export interface ApplicationSecrets {
 }
 
 /**
+ * Receives each step of the schedule as it is computed (for `--trace-html`);
+ * the names are the RFC's.
+ */
+export type SecretTrace = (name: string, value: Uint8Array, derivation: string, transcriptHash?: Uint8Array) => void;
+
+/**
  * Runs the RFC 8446 §7.1 schedule for a handshake without PSK: from the
  * (EC)DHE shared secret and the ClientHello..ServerHello hash to the
  * handshake traffic secrets and the master secret.
@@ -177,20 +183,45 @@ export function handshakeSecrets(
   suite: CipherSuiteInfo,
   sharedSecret: Uint8Array,
   helloHash: Uint8Array,
+  trace?: SecretTrace,
 ): HandshakeSecrets {
   const alg = suite.hash;
   const zeros = new Uint8Array(suite.hashLength);
   const emptyHash = p.hash(alg, new Uint8Array(0));
   const early = hkdfExtract(p, alg, zeros, zeros);
-  const handshake = hkdfExtract(p, alg, deriveSecret(p, alg, early, "derived", emptyHash), sharedSecret);
-  const master = hkdfExtract(p, alg, deriveSecret(p, alg, handshake, "derived", emptyHash), zeros);
-  return {
+  const derivedEarly = deriveSecret(p, alg, early, "derived", emptyHash);
+  const handshake = hkdfExtract(p, alg, derivedEarly, sharedSecret);
+  const derivedHandshake = deriveSecret(p, alg, handshake, "derived", emptyHash);
+  const master = hkdfExtract(p, alg, derivedHandshake, zeros);
+  const hs = {
     early,
     handshake,
     clientHandshake: deriveSecret(p, alg, handshake, "c hs traffic", helloHash),
     serverHandshake: deriveSecret(p, alg, handshake, "s hs traffic", helloHash),
     master,
   };
+  if (trace) {
+    trace("early_secret", early, "HKDF-Extract(salt = 0, IKM = 0) — no PSK");
+    trace("derived", derivedEarly, 'Derive-Secret(early_secret, "derived", "")');
+    trace("(EC)DHE shared secret", sharedSecret, "key exchange of the key_share entries");
+    trace("handshake_secret", handshake, "HKDF-Extract(salt = derived, IKM = (EC)DHE)");
+    const hello = "ClientHello...ServerHello";
+    trace(
+      "client_handshake_traffic_secret",
+      hs.clientHandshake,
+      `Derive-Secret(handshake_secret, "c hs traffic", ${hello})`,
+      helloHash,
+    );
+    trace(
+      "server_handshake_traffic_secret",
+      hs.serverHandshake,
+      `Derive-Secret(handshake_secret, "s hs traffic", ${hello})`,
+      helloHash,
+    );
+    trace("derived", derivedHandshake, 'Derive-Secret(handshake_secret, "derived", "")');
+    trace("master_secret", master, "HKDF-Extract(salt = derived, IKM = 0)");
+  }
+  return hs;
 }
 
 /**
@@ -207,13 +238,31 @@ export function applicationSecrets(
   suite: CipherSuiteInfo,
   master: Uint8Array,
   finishedHash: Uint8Array,
+  trace?: SecretTrace,
 ): ApplicationSecrets {
   const alg = suite.hash;
-  return {
+  const app = {
     client: deriveSecret(p, alg, master, "c ap traffic", finishedHash),
     server: deriveSecret(p, alg, master, "s ap traffic", finishedHash),
     exporter: deriveSecret(p, alg, master, "exp master", finishedHash),
   };
+  if (trace) {
+    const upTo = "ClientHello...server Finished";
+    trace(
+      "client_application_traffic_secret_0",
+      app.client,
+      `Derive-Secret(master_secret, "c ap traffic", ${upTo})`,
+      finishedHash,
+    );
+    trace(
+      "server_application_traffic_secret_0",
+      app.server,
+      `Derive-Secret(master_secret, "s ap traffic", ${upTo})`,
+      finishedHash,
+    );
+    trace("exporter_master_secret", app.exporter, `Derive-Secret(master_secret, "exp master", ${upTo})`, finishedHash);
+  }
+  return app;
 }
 
 /**

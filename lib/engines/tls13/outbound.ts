@@ -18,6 +18,7 @@ import { handshakeMessage } from "../../protocol/messages.ts";
 import { concat } from "../../protocol/bytes.ts";
 import { nextTrafficSecret, trafficKeys } from "./key_schedule.ts";
 import { RecordProtection, RecordWriter } from "./record.ts";
+import { SecretTracer } from "./secret_trace.ts";
 
 /**
  * Records one write key protects before we replace it with a KeyUpdate.
@@ -49,6 +50,7 @@ export class Outbound {
   readonly #crypto: CryptoProvider;
   readonly #sink: EngineSink;
   readonly #writer = new RecordWriter();
+  readonly #secrets: SecretTracer | undefined;
   #epoch: Epoch | undefined;
   #out: Uint8Array[] = [];
   #pendingHs: Uint8Array[] = [];
@@ -59,6 +61,7 @@ export class Outbound {
   constructor(crypto: CryptoProvider, sink: EngineSink, keyUpdateAfter?: number) {
     this.#crypto = crypto;
     this.#sink = sink;
+    this.#secrets = SecretTracer.for(sink);
     this.keyUpdateAfter = keyUpdateAfter ?? KEY_UPDATE_AFTER_RECORDS;
   }
 
@@ -87,7 +90,7 @@ export class Outbound {
   alert(level: number, code: number): void {
     this.flushHandshake();
     this.#sink.trace?.({ kind: "message", direction: "out", name: "Alert", length: 2, detail: alertName(code) });
-    this.#out.push(this.#writer.seal(ContentType.alert, new Uint8Array([level, code])));
+    this.#out.push(this.#seal(ContentType.alert, new Uint8Array([level, code])));
   }
 
   /**
@@ -106,7 +109,7 @@ export class Outbound {
       const n = Math.min(bytes.length - at, room * MAX_PLAINTEXT);
       const part = bytes.subarray(at, at + n);
       at += n;
-      this.#out.push(this.#writer.seal(ContentType.application_data, part));
+      this.#out.push(this.#seal(ContentType.application_data, part));
     } while (at < bytes.length);
   }
 
@@ -125,6 +128,13 @@ export class Outbound {
     this.#epoch = { suite, secret };
     const k = trafficKeys(this.#crypto, suite, secret);
     this.#writer.protection = new RecordProtection(this.#crypto.aead(suite.aead, k.key), k.iv);
+    this.#secrets?.keys("write", suite, secret, k);
+  }
+
+  /** Seals under the current keys; a tracer that asked for secrets sees the plaintext first. */
+  #seal(type: number, data: Uint8Array, version?: number): Uint8Array {
+    if (this.#secrets && this.#writer.protection) this.#secrets.sealing(type, data);
+    return this.#writer.seal(type, data, version);
   }
 
   /** Seals the queued handshake messages into records. */
@@ -132,7 +142,7 @@ export class Outbound {
     if (!this.#pendingHs.length) return;
     const data = concat(...this.#pendingHs);
     this.#pendingHs = [];
-    this.#out.push(this.#writer.seal(ContentType.handshake, data, this.#pendingVersion));
+    this.#out.push(this.#seal(ContentType.handshake, data, this.#pendingVersion));
     this.#pendingVersion = 0x0303;
   }
 

@@ -180,7 +180,7 @@ export class ServerHandshake implements RoleHandshake {
     const suite = n.suite;
     const { group, shared } = this.#sendServerHello(ch, suite, clientShare);
 
-    const hs = handshakeSecrets(crypto, suite, shared, ctx.transcript.hash());
+    const hs = handshakeSecrets(crypto, suite, shared, ctx.transcript.hash(), ctx.secretTrace);
     ctx.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs.clientHandshake);
     ctx.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", hs.serverHandshake);
     ctx.setWriteKeys(suite, hs.serverHandshake);
@@ -197,7 +197,7 @@ export class ServerHandshake implements RoleHandshake {
     );
     ctx.state("TLS server write finished");
 
-    const app = applicationSecrets(crypto, suite, hs.master, ctx.transcript.hash());
+    const app = applicationSecrets(crypto, suite, hs.master, ctx.transcript.hash(), ctx.secretTrace);
     ctx.setWriteKeys(suite, app.server);
     ctx.keyLog("CLIENT_TRAFFIC_SECRET_0", app.client);
     ctx.keyLog("SERVER_TRAFFIC_SECRET_0", app.server);
