@@ -26,6 +26,7 @@ import {
 } from "./lib/app/options.ts";
 import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/app/report.ts";
 import type { EngineFactory, TlsConfig } from "./lib/ssl/engine.ts";
+import { prepareTraceFile, traceSession, writeTracePage } from "./lib/app/trace_file.ts";
 
 const USAGE = `usage: deno task client [host] [port] [options]
 
@@ -47,7 +48,8 @@ async function main(): Promise<number> {
   const conn = await connect(opts.host, opts.port);
   conn.setNoDelay(true); // handshake flights and close_notify must not wait for ACKs
   if (!opts.quiet) info(`connected to ${opts.host}:${opts.port}`);
-  const ssl = new Ssl(opts.engine, opts.config, { trace: traceToStderr(opts.trace) });
+  const tracing = traceSession("client", opts.traceHtml, traceToStderr(opts.trace));
+  const ssl = new Ssl(opts.engine, opts.config, tracing.sslOptions);
   const interrupt = new Interrupt(); // SIGINT/SIGTERM: close_notify to the server, then exit
   const stdin = new ChunkSource(Deno.stdin);
   try {
@@ -80,6 +82,8 @@ async function main(): Promise<number> {
     try {
       conn.close();
     } catch { /* closed by the pump */ }
+    const title = `client, connected to ${opts.host}:${opts.port}`;
+    await writeTracePage(tracing, opts.traceHtml, { title, info: ssl.info }, opts.quiet);
   }
 }
 
@@ -89,6 +93,7 @@ interface ClientOptions {
   config: TlsConfig;
   engine: EngineFactory;
   trace: ReturnType<typeof traceFlags>;
+  traceHtml: string | undefined;
   quiet: boolean;
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
@@ -139,6 +144,7 @@ async function parseClientArgs(args: string[]): Promise<ClientOptions | undefine
       privateKey,
     },
     trace: traceFlags(values),
+    traceHtml: await prepareTraceFile(values["trace-html"]),
     quiet: values.quiet!,
     handshakeTimeoutMs: parseSeconds(values["handshake-timeout"]!, "handshake-timeout"),
     idleTimeoutMs: parseSeconds(values["idle-timeout"]!, "idle-timeout"),

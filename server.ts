@@ -27,6 +27,7 @@ import {
 } from "./lib/app/options.ts";
 import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/app/report.ts";
 import type { EngineFactory, TlsConfig } from "./lib/ssl/engine.ts";
+import { prepareTraceFile, traceSession, writeTracePage } from "./lib/app/trace_file.ts";
 
 const USAGE = `usage: deno task server [port] [options]
 
@@ -59,7 +60,8 @@ async function main(): Promise<number> {
     (conn as Deno.TcpConn).setNoDelay(true); // handshake flights and close_notify must not wait for ACKs
     const peer = conn.remoteAddr as Deno.NetAddr;
     if (!opts.quiet) info(`new connection from ${peer.hostname}:${peer.port}`);
-    const ssl = new Ssl(opts.engine, opts.config, { trace: traceToStderr(opts.trace) });
+    const tracing = traceSession("server", opts.traceHtml, traceToStderr(opts.trace));
+    const ssl = new Ssl(opts.engine, opts.config, tracing.sslOptions);
     try {
       // socket → rbio → ssl.read() → stdout,  stdin → ssl.write() → wbio → socket
       const result = await pump(conn, ssl, {
@@ -85,6 +87,8 @@ async function main(): Promise<number> {
       try {
         conn.close();
       } catch { /* closed by the pump */ }
+      const title = `server, connection from ${peer.hostname}:${peer.port}`;
+      await writeTracePage(tracing, opts.traceHtml, { title, info: ssl.info }, opts.quiet);
     }
     if (stdin.error && !stdinErrorReported) {
       stdinErrorReported = true;
@@ -102,6 +106,7 @@ interface ServerOptions {
   config: TlsConfig;
   engine: EngineFactory;
   trace: ReturnType<typeof traceFlags>;
+  traceHtml: string | undefined;
   quiet: boolean;
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
@@ -154,6 +159,7 @@ async function parseServerArgs(args: string[]): Promise<ServerOptions | undefine
       requireClientCertificate: values["require-client-cert"],
     },
     trace: traceFlags(values),
+    traceHtml: await prepareTraceFile(values["trace-html"]),
     quiet: values.quiet!,
     handshakeTimeoutMs: parseSeconds(values["handshake-timeout"]!, "handshake-timeout"),
     idleTimeoutMs: parseSeconds(values["idle-timeout"]!, "idle-timeout"),

@@ -24,6 +24,7 @@ export const COMMON_OPTIONS = {
   alpn: { type: "string" },
   groups: { type: "string" },
   keylog: { type: "string" },
+  "trace-html": { type: "string" },
   state: { type: "boolean", default: false },
   msg: { type: "boolean", default: false },
   debug: { type: "boolean", default: false },
@@ -43,6 +44,8 @@ export const COMMON_HELP = `  --min-version V          lowest protocol version: 
   --groups LIST            TLS 1.3 key exchange groups in preference order, separated by : or ,
                            (default X25519MLKEM768:X25519:P-256:P-384)
   --keylog FILE            append TLS secrets to FILE (SSLKEYLOGFILE format) for Wireshark
+  --trace-html FILE        write an illustrated page of the connection, secrets included, to
+                           FILE (mode 0600) when it ends; a server rewrites it per connection
   --state                  print handshake state changes (SSL-STATE: ...)
   --msg                    print each handshake message and record in and out
   --debug                  hex dump of every encrypted byte on the socket

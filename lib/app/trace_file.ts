@@ -1,0 +1,94 @@
+/**
+ * `--trace-html FILE` for the programs: the file is checked (and made
+ * private) when the program starts, so a bad path is one line before any
+ * connection; each connection's page then replaces it when the connection
+ * ends.
+ *
+ * @module
+ */
+
+import { errorText, fail, info } from "./cli.ts";
+import type { Role, TraceEvent } from "../ssl/engine.ts";
+import type { SslOptions } from "../ssl/ssl.ts";
+import { type PageContext, TracePage } from "../trace/mod.ts";
+
+/**
+ * Creates `path` mode 0600 (or makes an existing file 0600), or fails with
+ * one line; undefined when the flag was not given.
+ *
+ * @example
+ * ```ts
+ * const tracePath = await prepareTraceFile(values["trace-html"]);
+ * ```
+ */
+export async function prepareTraceFile(path: string | undefined): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  if (path === "") fail("--trace-html takes a file name");
+  try {
+    const file = await Deno.open(path, { write: true, create: true, mode: 0o600 });
+    file.close();
+    await Deno.chmod(path, 0o600);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      fail(`no permission to write trace page ${path} (grant it with --allow-write=${path})`, 1);
+    }
+    fail(`cannot write trace page ${path}: ${errorText(e)}`, 1);
+  }
+  return path;
+}
+
+/** One connection's page and the Ssl options that feed it. */
+export interface TraceSession {
+  page: TracePage | undefined;
+  sslOptions: SslOptions;
+}
+
+/**
+ * Ssl options for one connection: stderr tracing as asked, plus the page's
+ * events when `--trace-html` was given.
+ *
+ * @example
+ * ```ts
+ * const session = traceSession("client", tracePath, traceToStderr(flags));
+ * const ssl = new Ssl(engine, config, session.sslOptions);
+ * ```
+ */
+export function traceSession(
+  role: Role,
+  path: string | undefined,
+  stderr: ((event: TraceEvent) => void) | undefined,
+): TraceSession {
+  if (path === undefined) return { page: undefined, sslOptions: { trace: stderr } };
+  const page = new TracePage(role);
+  const trace = stderr
+    ? (event: TraceEvent) => {
+      stderr(event);
+      page.trace(event);
+    }
+    : page.trace;
+  return { page, sslOptions: { trace, traceSecrets: true } };
+}
+
+/**
+ * Writes the page of a finished connection; a failure to write is one line
+ * on stderr, not the end of the program.
+ *
+ * @example
+ * ```ts
+ * await writeTracePage(session, tracePath, { title: "client to 127.0.0.1:4433", info: ssl.info }, quiet);
+ * ```
+ */
+export async function writeTracePage(
+  session: TraceSession,
+  path: string | undefined,
+  ctx: PageContext,
+  quiet: boolean,
+): Promise<void> {
+  if (!session.page || path === undefined) return;
+  try {
+    await session.page.write(path, ctx);
+    if (!quiet) info(`wrote trace page ${path} (it contains this connection's secrets)`);
+  } catch (e) {
+    info(`cannot write trace page ${path}: ${errorText(e)}`);
+  }
+}
