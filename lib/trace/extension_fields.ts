@@ -28,13 +28,7 @@ const hex4 = (v: number) => `0x${v.toString(16).padStart(4, "0")}`;
 
 /** A group code point with its name. */
 export function groupName(v: number): string {
-  const extra: Record<number, string> = {
-    0x0018: "secp384r1",
-    0x0019: "secp521r1",
-    0x001e: "x448",
-    0x11ec: "X25519MLKEM768",
-  };
-  return `${GROUP_NAMES[v] ?? extra[v] ?? "group"} (${hex4(v)})`;
+  return `${GROUP_NAMES[v] ?? "group"} (${hex4(v)})`;
 }
 
 const text = (b: Uint8Array) => JSON.stringify(new TextDecoder().decode(b));

@@ -127,22 +127,16 @@ export class Annotator {
 
 const hex4 = (v: number) => `0x${v.toString(16).padStart(4, "0")}`;
 
-/** What a record's body holds, by content type. */
-export interface RecordContext {
-  /** Which side sent it: decides how some extensions read. */
-  sender: "client" | "server";
-}
-
 /**
  * The fields of a whole record as it crossed the wire: header, then the
  * body (messages for clear text, ciphertext and tag when protected).
  *
  * @example
  * ```ts
- * const fields = recordFields(recordBytes, true, { sender: "client" });
+ * const fields = recordFields(recordBytes, true);
  * ```
  */
-export function recordFields(bytes: Uint8Array, isProtected: boolean, ctx: RecordContext): Field[] {
+export function recordFields(bytes: Uint8Array, isProtected: boolean): Field[] {
   const a = new Annotator(bytes);
   const type = bytes[0];
   const length = ((bytes[3] ?? 0) << 8) | (bytes[4] ?? 0);
@@ -158,7 +152,7 @@ export function recordFields(bytes: Uint8Array, isProtected: boolean, ctx: Recor
         a.leaf("AEAD authentication tag", Math.min(16, length));
       });
     } else {
-      contentFields(a, CONTENT_TYPES[type] ?? "", 5 + length, ctx);
+      contentFields(a, CONTENT_TYPES[type] ?? "", 5 + length);
     }
   } catch (e) {
     if (!(e instanceof Short)) throw e;
@@ -172,30 +166,29 @@ export function recordFields(bytes: Uint8Array, isProtected: boolean, ctx: Recor
  *
  * @example
  * ```ts
- * const fields = plaintextFields(content, "handshake", 0, { sender: "server" });
+ * const fields = plaintextFields(content, "handshake", 0);
  * ```
  */
 export function plaintextFields(
   content: Uint8Array,
   contentType: string,
   padding: number,
-  ctx: RecordContext,
 ): { bytes: Uint8Array; fields: Field[] } {
   const code = Number(Object.entries(CONTENT_TYPES).find(([, n]) => n === contentType)?.[0] ?? 0);
   const bytes = new Uint8Array(content.length + 1 + padding);
   bytes.set(content);
   bytes[content.length] = code;
   const a = new Annotator(bytes);
-  a.group("content", content.length, (end) => contentFields(a, contentType, end, ctx));
+  a.group("content", content.length, (end) => contentFields(a, contentType, end));
   a.u8("inner content type", (v) => `${contentType} (${v})`);
   if (padding) a.leaf("zero padding", padding, () => `${padding} bytes`);
   return { bytes, fields: a.fields };
 }
 
-function contentFields(a: Annotator, contentType: string, end: number, ctx: RecordContext): void {
+function contentFields(a: Annotator, contentType: string, end: number): void {
   switch (contentType) {
     case "handshake":
-      return a.until(end, () => handshakeMessage(a, end, ctx));
+      return a.until(end, () => handshakeMessage(a, end));
     case "alert":
       a.u8("level", (v) => v === 1 ? "warning (1)" : v === 2 ? "fatal (2)" : String(v));
       a.u8("description", (v) => `${ALERT_NAMES[v] ?? "unknown"} (${v})`);
@@ -212,7 +205,7 @@ function contentFields(a: Annotator, contentType: string, end: number, ctx: Reco
   }
 }
 
-function handshakeMessage(a: Annotator, end: number, ctx: RecordContext): void {
+function handshakeMessage(a: Annotator, end: number): void {
   if (end - a.pos < 4) {
     a.leaf("handshake fragment (continues in the next record)", end - a.pos);
     return;
@@ -232,6 +225,6 @@ function handshakeMessage(a: Annotator, end: number, ctx: RecordContext): void {
       a.leaf("body (continues in the next record)", end - a.pos);
       return;
     }
-    a.group("body", length, (bodyEnd) => messageBody(a, isHrr ? "HelloRetryRequest" : name, bodyEnd, ctx));
+    a.group("body", length, (bodyEnd) => messageBody(a, isHrr ? "HelloRetryRequest" : name, bodyEnd));
   });
 }

@@ -72,7 +72,7 @@ function brief(value: string | undefined): string {
  *
  * @example
  * ```ts
- * const html = annotatedBytes(recordBytes, recordFields(recordBytes, false, { sender: "client" }), "r1", 4096);
+ * const html = annotatedBytes(recordBytes, recordFields(recordBytes, false), "r1", 4096);
  * ```
  */
 export function annotatedBytes(bytes: Uint8Array, fields: Field[], prefix: string, limit: number): string {

@@ -9,7 +9,7 @@
 
 import { SIGNATURE_SCHEME_NAMES, suiteById } from "../protocol/constants.ts";
 import { describeCertificate } from "../pki/x509.ts";
-import type { Annotator, RecordContext } from "./fields.ts";
+import type { Annotator } from "./fields.ts";
 import { extensionList, type HelloKind } from "./extension_fields.ts";
 
 const hex4 = (v: number) => `0x${v.toString(16).padStart(4, "0")}`;
@@ -39,7 +39,7 @@ export function schemeName(v: number): string {
  * Labels a handshake message body; `name` is the message's name
  * (`HelloRetryRequest` for a ServerHello with the special random).
  */
-export function messageBody(a: Annotator, name: string, end: number, ctx: RecordContext): void {
+export function messageBody(a: Annotator, name: string, end: number): void {
   switch (name) {
     case "ClientHello":
       return clientHello(a, end);
@@ -74,7 +74,6 @@ export function messageBody(a: Annotator, name: string, end: number, ctx: Record
       return;
     default:
       a.leaf(`${name} body`, end - a.pos, (b) => `${b.length} bytes`);
-      void ctx;
   }
 }
 

@@ -103,7 +103,6 @@ function diagram(c: TraceCollector): string {
     `<div class="arrow" id="${id}"><div class="n" data-bytes="${count}">${n(count)} bytes</div><div class="line">${
       dir === "→" ? "———————→" : "←———————"
     }</div><div class="call">${esc(call)}</div></div>`;
-  const [plainOut, plainIn] = c.role === "client" ? ["stdout", "stdin"] : ["stdout", "stdin"];
   return `<h2 id="diagram">Bytes through the memory BIOs</h2>
 <p class="note">The program moves encrypted bytes between the socket and two memory buffers; the TLS object only ever sees memory (${
     n(c.wire.in.records)
@@ -115,12 +114,12 @@ function diagram(c: TraceCollector): string {
     a(inWire, "SSL reads rbio", "→", "arrow-rbio-tls")
   }<div class="box tls">TLS<br>(Ssl)</div>${
     a(c.data.in.bytes, "SSL_read()", "→", "arrow-tls-stdout")
-  }<div class="box">${plainOut}</div>
+  }<div class="box">stdout</div>
 <div class="box">socket</div>${
     a(outWire, "BIO_read(wbio) → write()", "←", "arrow-wbio-socket")
   }<div class="box">wbio</div>${a(outWire, "SSL writes wbio", "←", "arrow-tls-wbio")}${
     a(c.data.out.bytes, "SSL_write()", "←", "arrow-stdin-tls")
-  }<div class="box">${plainIn}</div>
+  }<div class="box">stdin</div>
 </div>`;
 }
 
@@ -206,8 +205,6 @@ function failureBox(f: FailureView): string {
 }
 
 function recordArticle(c: TraceCollector, r: RecordView): string {
-  const sender = r.direction === "out" ? c.role : peerName(c);
-  const ctx = { sender } as const;
   const head = `<h3>Record ${r.number} <span class="dir-${r.direction}">${
     esc(arrow(c, r.direction))
   }</span> <span class="tag">${esc(typeText(r))}</span><span class="tag">${n(r.length)} bytes</span><span class="tag">${
@@ -218,10 +215,10 @@ function recordArticle(c: TraceCollector, r: RecordView): string {
   }
   const isApp = (r.plaintext?.contentType ?? r.contentType) === "application_data";
   const limit = isApp ? APP_HEX_SHOWN : RECORD_HEX_SHOWN;
-  const wire = annotatedBytes(r.bytes, recordFields(r.bytes, r.plaintext !== undefined, ctx), `r${r.number}`, limit);
+  const wire = annotatedBytes(r.bytes, recordFields(r.bytes, r.plaintext !== undefined), `r${r.number}`, limit);
   let plain = "";
   if (r.plaintext) {
-    const p = plaintextFields(r.plaintext.content, r.plaintext.contentType, r.plaintext.padding, ctx);
+    const p = plaintextFields(r.plaintext.content, r.plaintext.contentType, r.plaintext.padding);
     plain = `<div class="plain"><h3>Decrypted: inner plaintext <span class="tag">${
       esc(r.plaintext.contentType)
     }</span>${r.plaintext.padding ? `<span class="tag">${r.plaintext.padding} bytes of padding</span>` : ""}</h3>${
