@@ -11,9 +11,9 @@
 import { Alert, TlsError } from "../../ssl/alerts.ts";
 import { equalBytes } from "../../protocol/bytes.ts";
 import { type CipherSuiteInfo, extensionName, ExtensionType, Version } from "../../protocol/constants.ts";
-import type { ClientHello, Extension, KeyShareEntry } from "../../protocol/messages.ts";
+import type { ClientHello, Extension } from "../../protocol/messages.ts";
 import type { SigningKey } from "../../crypto/provider.ts";
-import { selectGroup } from "./group_policy.ts";
+import { type GroupSelection, selectGroup } from "./group_policy.ts";
 import { chooseScheme } from "./context.ts";
 
 /** The server's side of the negotiation. */
@@ -42,9 +42,7 @@ export interface Agreed {
  * The outcome: either a usable key share of the client's, or the group a
  * HelloRetryRequest must ask for.
  */
-export type Negotiation =
-  | (Agreed & { share: KeyShareEntry; retryGroup?: undefined })
-  | (Agreed & { share?: undefined; retryGroup: number });
+export type Negotiation = Agreed & GroupSelection;
 
 /**
  * Chooses the connection's parameters, or refuses the hello with the alert
