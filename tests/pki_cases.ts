@@ -269,6 +269,26 @@ export function buildCases(): Case[] {
     expected: ok,
   });
 
+  const clientLeaf = { commonName: "client", extKeyUsage: ["clientAuth" as const], dnsNames: [], ipAddresses: [] };
+  add({
+    name: "RFC 5280 §6.1.4 (l): a client certificate under root pathLenConstraint=0 → sub-CA → path_length",
+    chain: [leaf(sub0, clientLeaf), sub0],
+    anchors: [r0],
+    host: undefined,
+    purpose: "client",
+    expected: refuse("path_length", Alert.bad_certificate, /exceeds the path length its CA allows/),
+    programs: true,
+  });
+  add({
+    name: "RFC 5280 §6.1.4 (l): a client certificate under root pathLenConstraint=1 → sub-CA → accepted",
+    chain: [leaf(sub1, clientLeaf), sub1],
+    anchors: [r1],
+    host: undefined,
+    purpose: "client",
+    expected: ok,
+    programs: true,
+  });
+
   // --- Critical extensions (§4.2) ---
   const unknownExt = (critical: boolean) => ({
     extraExtensions: [{ oid: "1.3.6.1.4.1.55738.666.1", critical, value: new Uint8Array([0x05, 0x00]) }],
@@ -621,6 +641,7 @@ export function buildCases(): Case[] {
     chain: [leaf(edRoot, { keyType: "ed25519" })],
     anchors: [edRoot],
     expected: ok,
+    programs: true,
   });
   add({
     name: "algorithm policy: Ed25519 root signing an ECDSA leaf → accepted",
