@@ -15,6 +15,7 @@ import {
   type Extension,
   type KeyShareEntry,
   parseClientKeyShares,
+  parseU16List,
 } from "../lib/protocol/messages.ts";
 import { NodeCryptoProvider } from "../lib/crypto/node_provider.ts";
 import type { CompletedKeyShare } from "../lib/crypto/provider.ts";
@@ -74,6 +75,18 @@ Deno.test("RFC 8446 §4.2.7: no group in common → handshake_failure", () => {
     () => selectGroup([HYBRID, X25519], [P256, P384], [entry(P256)]),
     isAlert(Alert.handshake_failure, /no key exchange group in common/),
   );
+});
+
+Deno.test("the default ClientHello offers X25519MLKEM768, x25519, P-256, P-384, with 1216- and 32-byte shares", () => {
+  let sent: Extension[] = [];
+  const client = side({ role: "client", verifyPeer: false }, { clientHelloExtensions: (exts) => (sent = exts) });
+  client.engine.start();
+  const data = (type: number) => sent.find((e) => e.type === type)!.data;
+  assert.deepEqual(parseU16List(data(ExtensionType.supported_groups)), [HYBRID, X25519, P256, P384]);
+  const shares = parseClientKeyShares(data(ExtensionType.key_share));
+  assert.deepEqual(shares.map((s) => [s.group, s.keyExchange.length]), [[HYBRID, 1216], [X25519, 32]]);
+  // Each share has an X25519 key of its own: no key pair is used twice.
+  assert.notDeepEqual(shares[0].keyExchange.subarray(1184), shares[1].keyExchange);
 });
 
 Deno.test("default engines negotiate X25519MLKEM768 in one round trip, both shares offered", async () => {
