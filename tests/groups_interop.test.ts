@@ -1,10 +1,12 @@
 /**
- * Key exchange groups through the programs, against OpenSSL 3.0's
- * s_client and s_server, which have no ML-KEM (Deno's rustls, which has it,
- * is in interop.test.ts, and so are Ed25519 certificates both ways).
+ * Key exchange groups through the programs: OpenSSL 3.0's s_client and
+ * s_server, Python and Node, which have no ML-KEM, and headless Chromium,
+ * which has (Deno's rustls, which has it too, is in interop.test.ts, and so
+ * are Ed25519 certificates both ways).
  */
 import assert from "node:assert/strict";
 import { clientArgs, DENO, freePort, Proc, serverArgs, startServer, testCerts, until } from "./helpers.ts";
+import { hasChromium } from "./headless_chromium.ts";
 
 const dec = new TextDecoder();
 const HRR_STATE = /SSL-STATE: TLS server write hello retry request/;
@@ -82,6 +84,40 @@ for (const [name, command] of Object.entries(STOCK_CLIENTS)) {
     }
   });
 }
+
+const CHROMIUM = await hasChromium();
+
+Deno.test({
+  name: "headless Chromium (BoringSSL's ML-KEM) → server.ts: X25519MLKEM768 in one round trip",
+  ignore: !CHROMIUM,
+  async fn() {
+    const port = freePort();
+    const server = await startServer(port, "--state");
+    try {
+      const page = "<html><body>post-quantum</body></html>";
+      await server.write(`HTTP/1.1 200 OK\r\nContent-Length: ${page.length}\r\nConnection: close\r\n\r\n${page}`);
+      // The key exchange is what is tested here; the certificate is checked by the other clients.
+      const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
+      const chromium = new Proc("chromium", [
+        "--headless",
+        `--user-data-dir=${profile}`,
+        "--no-sandbox",
+        "--disable-gpu",
+        "--ignore-certificate-errors",
+        "--dump-dom",
+        `https://localhost:${port}/`,
+      ], { stdin: "null" });
+      assert.equal((await chromium.exit()).code, 0, chromium.stderr);
+      await Deno.remove(profile, { recursive: true });
+      assert.match(dec.decode(chromium.stdout), /post-quantum/);
+      assert.match(dec.decode(server.stdout), /^GET \/ HTTP\/1\.1\r\n/);
+      assert.match(server.stderr, /handshake complete: TLSv1\.3, cipher \S+, group X25519MLKEM768/);
+      assert.doesNotMatch(server.stderr, HRR_STATE);
+    } finally {
+      await server.stop();
+    }
+  },
+});
 
 Deno.test("server.ts --groups X25519MLKEM768 refuses OpenSSL 3.0 with handshake_failure", async () => {
   const port = freePort();
