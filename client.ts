@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { Ssl } from "./lib/ssl/ssl.ts";
 import { ChunkSource } from "./lib/app/chunk_source.ts";
 import { pump, writeAll } from "./lib/app/pump.ts";
+import { connectAny } from "./lib/app/connect.ts";
 import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/app/cli.ts";
 import {
   checkKeyPair,
@@ -45,9 +46,9 @@ async function main(): Promise<number> {
   setProgramName("client");
   const opts = await parseClientArgs(Deno.args);
   if (!opts) return 0;
-  const conn = await connect(opts.host, opts.port);
+  const { conn, address } = await connect(opts.host, opts.port);
   conn.setNoDelay(true); // handshake flights and close_notify must not wait for ACKs
-  if (!opts.quiet) info(`connected to ${opts.host}:${opts.port}`);
+  if (!opts.quiet) info(`connected to ${opts.host}:${opts.port}${address === opts.host ? "" : ` (${address})`}`);
   const tracing = traceSession("client", opts.traceHtml, traceToStderr(opts.trace));
   const ssl = new Ssl(opts.engine, opts.config, tracing.sslOptions);
   const interrupt = new Interrupt(); // SIGINT/SIGTERM: close_notify to the server, then exit
@@ -151,17 +152,11 @@ async function parseClientArgs(args: string[]): Promise<ClientOptions | undefine
   };
 }
 
-async function connect(hostname: string, port: number): Promise<Deno.TcpConn> {
+async function connect(hostname: string, port: number): Promise<{ conn: Deno.TcpConn; address: string }> {
   try {
-    return await Deno.connect({ hostname, port, transport: "tcp" });
+    return await connectAny(hostname, port);
   } catch (e) {
-    if (e instanceof Deno.errors.ConnectionRefused) {
-      fail(`connection to ${hostname}:${port} refused (is the server running?)`, 1);
-    }
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      fail(`no permission to connect to ${hostname}:${port} (${errorText(e)})`, 1);
-    }
-    fail(`cannot connect to ${hostname}:${port}: ${errorText(e)}`, 1);
+    fail(errorText(e), 1);
   }
 }
 

@@ -247,6 +247,16 @@ export const CERTIFICATE_SCHEMES: readonly number[] = [
   SignatureScheme.rsa_pkcs1_sha512,
 ];
 
+/**
+ * The last eight bytes of ServerHello.random from a TLS 1.3-capable server
+ * that negotiated TLS 1.2 ("DOWNGRD\x01") or TLS 1.1 and below
+ * ("DOWNGRD\x00") (RFC 8446 §4.1.3).
+ */
+export const DOWNGRADE_SENTINELS: readonly Uint8Array[] = [
+  new Uint8Array([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01]),
+  new Uint8Array([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00]),
+];
+
 /** ServerHello.random of a HelloRetryRequest: SHA-256("HelloRetryRequest") (RFC 8446 §4.1.3). */
 export const HRR_RANDOM: Uint8Array = new Uint8Array([
   0xcf,

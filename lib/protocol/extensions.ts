@@ -217,7 +217,26 @@ export function parseU16(data: Uint8Array): number {
 // ---- names: server_name (RFC 6066 §3), ALPN (RFC 7301) -----------------
 
 /**
- * server_name with one host_name entry (RFC 6066 §3).
+ * A host name as RFC 6066 §3 wants it in server_name: the ASCII form
+ * (internationalized labels as A-labels), lower case, no trailing dot.
+ *
+ * @example
+ * ```ts
+ * sniHostName("Bücher.Example."); // "xn--bcher-kva.example"
+ * ```
+ */
+export function sniHostName(host: string): string {
+  let ascii: string;
+  try {
+    ascii = new URL(`http://${host}/`).hostname; // IDNA (UTS #46) mapping: A-labels, lower case
+  } catch {
+    ascii = host.toLowerCase(); // not a valid host name: sent as given, the certificate check will refuse it
+  }
+  return ascii.replace(/\.$/, "");
+}
+
+/**
+ * server_name with one host_name entry (RFC 6066 §3), normalized by {@link sniHostName}.
  *
  * @example
  * ```ts
@@ -225,7 +244,7 @@ export function parseU16(data: Uint8Array): number {
  * ```
  */
 export function encodeServerName(host: string): Uint8Array {
-  const name = new TextEncoder().encode(host);
+  const name = new TextEncoder().encode(sniHostName(host));
   const w = new Writer(name.length + 5);
   w.block16(() => w.u8(0).block16(() => w.bytes(name)));
   return w.finish();
@@ -248,10 +267,11 @@ export function parseServerName(data: Uint8Array): string | undefined {
   while (!list.atEnd) {
     const type = list.u8();
     const name = list.vec16();
-    if (type === 0 && host === undefined) {
-      if (name.length === 0) throw new TlsError(Alert.decode_error, "empty host_name");
-      host = new TextDecoder().decode(name);
-    }
+    if (type !== 0) continue;
+    // RFC 6066 §3: at most one name of each type.
+    if (host !== undefined) throw new TlsError(Alert.illegal_parameter, "server_name lists two host_name entries");
+    if (name.length === 0) throw new TlsError(Alert.decode_error, "empty host_name");
+    host = new TextDecoder().decode(name);
   }
   return host;
 }

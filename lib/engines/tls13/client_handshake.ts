@@ -19,11 +19,12 @@
 
 import { Alert, TlsError } from "../../ssl/alerts.ts";
 import { isIpLiteral } from "../../pki/x509.ts";
-import { constantTimeEqual, equalBytes } from "../../protocol/bytes.ts";
+import { equalBytes } from "../../protocol/bytes.ts";
 import {
   CERTIFICATE_SCHEMES,
   CERTIFICATE_VERIFY_SCHEMES,
   type CipherSuiteInfo,
+  DOWNGRADE_SENTINELS,
   ExtensionType,
   HandshakeType,
   SIGNATURE_SCHEME_NAMES,
@@ -37,10 +38,12 @@ import {
   type HandshakeContext,
   loadCredentials,
   type RoleHandshake,
+  verifyFinished,
   verifyPeerChain,
 } from "./context.ts";
 import type { KeyShare } from "../../crypto/provider.ts";
 import {
+  CERTIFICATE_ENTRY_EXTENSIONS,
   checkAnswered,
   ENCRYPTED_EXTENSIONS,
   HELLO_RETRY_REQUEST_EXTENSIONS,
@@ -176,6 +179,11 @@ export class ClientHandshake implements RoleHandshake {
   #readServerHello({ sent, retriedWith }: ExpectServerHello, body: Uint8Array, raw: Uint8Array): void {
     const sh = parseServerHello(body);
     if (sh.supportedVersion === undefined) {
+      // RFC 8446 §4.1.3: a TLS 1.3 server that really chose an older version says so; that is a downgrade attack.
+      const tail = sh.random.subarray(24);
+      if (DOWNGRADE_SENTINELS.some((s) => equalBytes(tail, s))) {
+        throw new TlsError(Alert.illegal_parameter, "ServerHello.random carries the downgrade sentinel");
+      }
       throw new TlsError(Alert.protocol_version, "server did not negotiate TLS 1.3");
     }
     if (sh.supportedVersion !== Version.TLS13) {
@@ -229,7 +237,9 @@ export class ClientHandshake implements RoleHandshake {
     raw: Uint8Array,
   ): void {
     if (retriedWith) throw new TlsError(Alert.unexpected_message, "second HelloRetryRequest");
-    checkAnswered(hrr.extensions, sent.offered, HELLO_RETRY_REQUEST_EXTENSIONS, "HelloRetryRequest");
+    // RFC 8446 §4.2.2: a server may send a cookie unasked; the client echoes it.
+    const answered = hrr.extensions.filter((e) => e.type !== ExtensionType.cookie);
+    checkAnswered(answered, sent.offered, HELLO_RETRY_REQUEST_EXTENSIONS, "HelloRetryRequest");
     const ctx = this.#ctx;
     let shares = sent.shares;
     const group = hrr.selectedGroup;
@@ -270,7 +280,7 @@ export class ClientHandshake implements RoleHandshake {
     }
     this.#ctx.transcript.add(raw);
     this.#ctx.state("TLS client read encrypted extensions");
-    this.#state = { name: "ExpectServerCertificateOrRequest", flight: { keys, alpn } };
+    this.#state = { name: "ExpectServerCertificateOrRequest", flight: { keys, alpn, offered } };
   }
 
   #readCertificateRequest({ flight }: ExpectServerCertificateOrRequest, body: Uint8Array, raw: Uint8Array): void {
@@ -294,6 +304,10 @@ export class ClientHandshake implements RoleHandshake {
   ): void {
     const msg = parseCertificate(body);
     if (msg.context.length) throw new TlsError(Alert.illegal_parameter, "non-empty server certificate context");
+    // RFC 8446 §4.4.2: entry extensions answer ClientHello extensions; OCSP status and SCTs are the ones allowed.
+    for (const entry of msg.entries) {
+      checkAnswered(entry.extensions, flight.offered, CERTIFICATE_ENTRY_EXTENSIONS, "Certificate");
+    }
     if (!msg.certificates.length) throw new TlsError(Alert.decode_error, "server sent no certificate");
     verifyPeerChain(msg.certificates, this.#ctx.config, "server");
     this.#ctx.transcript.add(raw);
@@ -327,7 +341,7 @@ export class ClientHandshake implements RoleHandshake {
     const ctx = this.#ctx;
     const { suite, secrets } = flight.keys;
     const expected = finishedVerifyData(ctx.crypto, suite, secrets.serverHandshake, ctx.transcript.hash());
-    if (!constantTimeEqual(expected, body)) throw new TlsError(Alert.decrypt_error, "server Finished is invalid");
+    verifyFinished(expected, body, "server");
     ctx.transcript.add(raw);
     this.peerFinished = true;
     ctx.state("TLS client read finished");

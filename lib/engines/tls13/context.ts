@@ -14,6 +14,7 @@ import { CERTIFICATE_VERIFY_SCHEMES, CIPHER_SUITES, Group, GROUP_NAMES } from ".
 import { type CryptoProvider, schemeFitsKey, type SigningKey } from "../../crypto/provider.ts";
 import { clientKeyShareGroups, DEFAULT_GROUPS } from "./group_policy.ts";
 import type { SecretTrace, Transcript } from "./key_schedule.ts";
+import { constantTimeEqual } from "../../protocol/bytes.ts";
 import type { Extension } from "../../protocol/messages.ts";
 
 /**
@@ -235,6 +236,24 @@ export function loadCredentials(config: TlsConfig, crypto: CryptoProvider): Cred
  */
 export function chooseScheme(offered: readonly number[], key: SigningKey): number | undefined {
   return offered.find((s) => CERTIFICATE_VERIFY_SCHEMES.includes(s) && schemeFitsKey(s, key));
+}
+
+/**
+ * Checks the peer's Finished (RFC 8446 §4.4.4). verify_data is exactly one
+ * hash long: another length is a malformed message, `decode_error`
+ * (RFC 8446 §6.2); `decrypt_error` is kept for the right length with the
+ * wrong value.
+ *
+ * @example
+ * ```ts
+ * verifyFinished(expected, body, "server");
+ * ```
+ */
+export function verifyFinished(expected: Uint8Array, received: Uint8Array, peer: "client" | "server"): void {
+  if (received.length !== expected.length) {
+    throw new TlsError(Alert.decode_error, `${peer} Finished of ${received.length} bytes, not ${expected.length}`);
+  }
+  if (!constantTimeEqual(expected, received)) throw new TlsError(Alert.decrypt_error, `${peer} Finished is invalid`);
 }
 
 /**

@@ -22,6 +22,12 @@ export const HELLO_RETRY_REQUEST_EXTENSIONS: ReadonlySet<number> = new Set([
   ExtensionType.cookie,
 ]);
 
+/** Extensions a CertificateEntry from the server may carry (RFC 8446 §4.4.2). */
+export const CERTIFICATE_ENTRY_EXTENSIONS: ReadonlySet<number> = new Set([
+  ExtensionType.status_request,
+  ExtensionType.signed_certificate_timestamp,
+]);
+
 /** Extensions EncryptedExtensions may carry. */
 export const ENCRYPTED_EXTENSIONS: ReadonlySet<number> = new Set([
   ExtensionType.server_name,

@@ -41,6 +41,8 @@ export interface CertRequest {
 /** What the server's flight settled so far. */
 export interface Flight {
   keys: HandshakeKeys;
+  /** Extension types we offered: certificate entries may answer only these. */
+  offered: Set<number>;
   alpn?: string;
   certRequest?: CertRequest;
 }

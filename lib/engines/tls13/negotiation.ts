@@ -49,6 +49,11 @@ export type Negotiation = Agreed & GroupSelection;
  * RFC 8446 names.
  */
 export function negotiate(ch: ClientHello, policy: ServerPolicy): Negotiation {
+  // RFC 8446 §4.1.2 fixes legacy_version at 0x0303; SSL 3.0 and below is refused outright (§D.5).
+  if (ch.legacyVersion < Version.TLS12) {
+    const v = ch.legacyVersion.toString(16).padStart(4, "0");
+    throw new TlsError(Alert.protocol_version, `ClientHello legacy_version 0x${v} is below 0x0303`);
+  }
   if (!ch.supportedVersions?.includes(Version.TLS13)) {
     throw new TlsError(Alert.protocol_version, "client does not offer TLS 1.3");
   }

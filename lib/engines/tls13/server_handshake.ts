@@ -22,7 +22,6 @@
  */
 
 import { Alert, TlsError } from "../../ssl/alerts.ts";
-import { constantTimeEqual } from "../../protocol/bytes.ts";
 import {
   CERTIFICATE_VERIFY_SCHEMES,
   type CipherSuiteInfo,
@@ -38,6 +37,7 @@ import {
   type HandshakeContext,
   loadCredentials,
   type RoleHandshake,
+  verifyFinished,
   verifyPeerChain,
 } from "./context.ts";
 import type { CompletedKeyShare } from "../../crypto/provider.ts";
@@ -283,6 +283,14 @@ export class ServerHandshake implements RoleHandshake {
     const ctx = this.#ctx;
     const msg = parseCertificate(body);
     if (msg.context.length) throw new TlsError(Alert.illegal_parameter, "client certificate context does not match");
+    // RFC 8446 §4.4.2: entry extensions must answer our CertificateRequest, which solicits none.
+    const unsolicited = msg.entries.find((e) => e.extensions.length)?.extensions[0];
+    if (unsolicited) {
+      throw new TlsError(
+        Alert.unsupported_extension,
+        `client certificate carries unsolicited extension ${unsolicited.type}`,
+      );
+    }
     if (!msg.certificates.length) {
       if (ctx.config.requireClientCertificate) {
         throw new TlsError(Alert.certificate_required, "client did not send a certificate");
@@ -324,7 +332,7 @@ export class ServerHandshake implements RoleHandshake {
     const ctx = this.#ctx;
     const { suite, agreed } = established;
     const expected = finishedVerifyData(ctx.crypto, suite, established.clientHandshakeSecret, ctx.transcript.hash());
-    if (!constantTimeEqual(expected, body)) throw new TlsError(Alert.decrypt_error, "client Finished is invalid");
+    verifyFinished(expected, body, "client");
     ctx.transcript.add(raw);
     this.peerFinished = true;
     ctx.state("TLS server read finished");
