@@ -46,6 +46,10 @@ Deno.test("bench config: slow engines and slow paces get smaller payloads", () =
   assert.deepEqual(capMib(8, 4.2), { mib: 8, capped: false });
   assert.deepEqual(capMib(256, 900), { mib: 256, capped: false });
   assert.deepEqual(capMib(256, undefined), { mib: 16, capped: true });
+  // On a loaded machine every rate drops: only a tenth of the fastest engine's rate counts as slow.
+  assert.deepEqual(capMib(256, 44, 87), { mib: 256, capped: false });
+  assert.deepEqual(capMib(256, 1.3, 87), { mib: 16, capped: true });
+  assert.deepEqual(capMib(256, 30, 0), { mib: 16, capped: true });
   assert.deepEqual(memoryMib(1024, 50), { mib: 1024, capped: false });
   assert.deepEqual(memoryMib(1024, 3), { mib: 71, capped: true });
   assert.equal(memoryMib(1024, 0.001).mib, 1);

@@ -20,7 +20,12 @@ export interface BenchConfig {
 /** Payload cap for engines too slow for the full size (see {@link capMib}). */
 export const SLOW_ENGINE_CAP_MIB = 16;
 
-/** Below this in-memory bulk rate (MB/s) an engine counts as slow. */
+/**
+ * Below this in-memory bulk rate (MB/s) an engine counts as slow, or below a
+ * tenth of the fastest engine's rate in the same run when that is known: on
+ * a busy machine every rate drops, and only the relative one tells forge
+ * from TLS 1.3.
+ */
 export const SLOW_ENGINE_MBPS = 50;
 
 function positive(env: Record<string, string | undefined>, name: string, fallback: number, integer: boolean): number {
@@ -58,10 +63,16 @@ export function benchConfig(env: Record<string, string | undefined>): BenchConfi
  * ```ts
  * capMib(256, 4.2); // { mib: 16, capped: true }
  * capMib(256, 900); // { mib: 256, capped: false }
+ * capMib(256, 30, 60); // { mib: 256, capped: false }  (a loaded machine: half the fastest engine)
  * ```
  */
-export function capMib(requested: number, engineMbps: number | undefined): { mib: number; capped: boolean } {
-  const slow = engineMbps === undefined || engineMbps < SLOW_ENGINE_MBPS;
+export function capMib(
+  requested: number,
+  engineMbps: number | undefined,
+  fastestMbps?: number,
+): { mib: number; capped: boolean } {
+  const threshold = fastestMbps !== undefined && fastestMbps > 0 ? fastestMbps / 10 : SLOW_ENGINE_MBPS;
+  const slow = engineMbps === undefined || engineMbps < threshold;
   if (slow && requested > SLOW_ENGINE_CAP_MIB) return { mib: SLOW_ENGINE_CAP_MIB, capped: true };
   return { mib: requested, capped: false };
 }

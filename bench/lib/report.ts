@@ -239,7 +239,7 @@ export function renderReport(r: BenchResults): string {
   ));
 
   const notes = [
-    `"(capped)" in section 2: the engine moves less than ${SLOW_ENGINE_MBPS} MB/s in memory, so its payload is at most ${SLOW_ENGINE_CAP_MIB} MiB; ` +
+    `"(capped)" in section 2: the engine moves less than a tenth of the fastest engine's in-memory rate (or ${SLOW_ENGINE_MBPS} MB/s without section 1), so its payload is at most ${SLOW_ENGINE_CAP_MIB} MiB; ` +
     `in section 4: the payload is what the read pace moves in ${MEMORY_TEST_SECONDS} s.`,
     "Section 2: the client reads the payload file on its stdin and the server writes its stdout to a file (both opened by the kernel; " +
     "the output is hashed afterwards), fresh processes every run. MB/s counts from starting the client to the last byte in the " +
