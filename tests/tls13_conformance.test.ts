@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Alert, TlsError } from "../lib/ssl/alerts.ts";
+import { Alert, type TlsError } from "../lib/ssl/alerts.ts";
 import type { TlsConfig } from "../lib/ssl/engine.ts";
 import { ExtensionType, HandshakeType } from "../lib/protocol/constants.ts";
 import { encodeU16List, handshakeMessage } from "../lib/protocol/messages.ts";

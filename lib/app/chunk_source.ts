@@ -6,11 +6,23 @@
  * @module
  */
 
-/** Returned by {@link ChunkSource.read} when the reader gave up waiting. */
+/**
+ * Returned by {@link ChunkSource.read} when the reader gave up waiting.
+ *
+ * @example
+ * ```ts
+ * import { CANCELLED, ChunkSource } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const source = new ChunkSource(new ReadableStream()); // never yields
+ * assert.equal(await source.read(AbortSignal.timeout(10)), CANCELLED);
+ * ```
+ */
 export const CANCELLED: unique symbol = Symbol("cancelled");
 
 /** Something read into a caller's buffer, such as `Deno.stdin`. */
 export interface ByteReader {
+  /** Reads into `p`; the number of bytes read, or `null` at the end. */
   read(p: Uint8Array): Promise<number | null>;
 }
 
@@ -26,10 +38,18 @@ export const CHUNK_SIZE = 256 * 1024;
  * therefore valid only until the next call to {@link read}. Its consumer
  * (`Ssl.write`) encrypts it at once.
  *
- * @example
+ * @example A reader that gives up loses nothing: the next one gets the chunk
  * ```ts
- * const stdin = new ChunkSource(Deno.stdin);
- * const chunk = await stdin.read(connectionEnded.signal); // Uint8Array, null at EOF, or CANCELLED
+ * import { CANCELLED, ChunkSource } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const enc = new TextEncoder();
+ * const source = new ChunkSource(ReadableStream.from([enc.encode("one"), enc.encode("two")]));
+ * assert.deepEqual(await source.read(), enc.encode("one"));
+ * assert.equal(await source.read(AbortSignal.abort()), CANCELLED); // e.g. the connection ended
+ * assert.deepEqual(await source.read(), enc.encode("two"));
+ * assert.equal(await source.read(), null); // the end
+ * assert.equal(source.eof, true);
  * ```
  */
 export class ChunkSource {
@@ -37,6 +57,12 @@ export class ChunkSource {
   #inflight: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
   #eof = false;
 
+  /**
+   * Nothing is read until the first {@link read}.
+   *
+   * @param source `Deno.stdin` (read into two reused buffers) or a stream.
+   * @param chunkSize Buffer size for a {@link ByteReader}.
+   */
   constructor(source: ByteReader | ReadableStream<Uint8Array>, chunkSize = CHUNK_SIZE) {
     if (source instanceof ReadableStream) {
       const reader = source.getReader();

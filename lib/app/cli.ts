@@ -10,11 +10,6 @@ let programName = Deno.mainModule.replace(/^.*\//, "").replace(/\.ts$/, "");
 
 /**
  * Sets the name that prefixes error lines.
- *
- * @example
- * ```ts
- * setProgramName("server");
- * ```
  */
 export function setProgramName(name: string): void {
   programName = name;
@@ -33,11 +28,6 @@ export class UserError extends Error {
 
 /**
  * Stops with one line on stderr.
- *
- * @example
- * ```ts
- * if (port < 1) fail("port must be 1-65535");
- * ```
  */
 export function fail(message: string, status = 2): never {
   throw new UserError(message, status);
@@ -60,11 +50,6 @@ export function errorText(e: unknown): string {
 /**
  * Runs `main`, turning any error into one stderr line and an exit status:
  * 2 for usage errors, 1 for everything else.
- *
- * @example
- * ```ts
- * if (import.meta.main) runMain(main);
- * ```
  */
 export async function runMain(main: () => Promise<number | void>): Promise<void> {
   try {
@@ -83,11 +68,6 @@ export async function runMain(main: () => Promise<number | void>): Promise<void>
 
 /**
  * Parses a TCP port argument.
- *
- * @example
- * ```ts
- * parsePort("55555"); // 55555
- * ```
  */
 export function parsePort(text: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) {
@@ -102,13 +82,6 @@ const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
  * Resolves when SIGINT or SIGTERM arrives, so the program can send
  * close_notify and flush before it exits with the conventional status
  * (128 + signal number).
- *
- * @example
- * ```ts
- * const interrupt = new Interrupt();
- * await Promise.race([work(), interrupt.promise]);
- * if (interrupt.signal) return interrupt.exitStatus;
- * ```
  */
 export class Interrupt {
   /** The signal received, once one was. */

@@ -91,11 +91,6 @@ function parseVersion(text: string | undefined, flag: string, fallback: Protocol
  *   the forge engine only when `--min-version` allows them;
  * - client: one engine per connection — TLS 1.3, or forge when
  *   `--max-version` is below TLS 1.3.
- *
- * @example
- * ```ts
- * const { engine } = chooseEngine("server", { "min-version": "TLSv1" });
- * ```
  */
 export function chooseEngine(
   role: "server" | "client",
@@ -138,11 +133,6 @@ export function parseAlpn(text: string | undefined): string[] | undefined {
 /**
  * Opens the `--keylog` file (created 0600: it holds secrets) and returns a
  * line writer for {@link TlsConfig.keyLog}.
- *
- * @example
- * ```ts
- * const keyLog = await openKeyLog("/tmp/keys.log");
- * ```
  */
 export async function openKeyLog(path: string | undefined): Promise<((line: string) => void) | undefined> {
   if (path === undefined) return undefined;
@@ -193,11 +183,6 @@ export function traceFlags(
 /**
  * Reads a PEM file named on the command line; a missing or unreadable file
  * is one clear line, with a hint.
- *
- * @example
- * ```ts
- * const cert = await readPemFile("certs/server.crt", "certificate");
- * ```
  */
 export async function readPemFile(path: string, what: string): Promise<string> {
   let text: string;
@@ -220,11 +205,6 @@ export async function readPemFile(path: string, what: string): Promise<string> {
 /**
  * Checks that a private key belongs to the certificate it goes with, like
  * OpenSSL's SSL_CTX_check_private_key; one line and exit status 1 if not.
- *
- * @example
- * ```ts
- * checkKeyPair(keyPem, certPem, "certs/server.key", "certs/server.crt");
- * ```
  */
 export function checkKeyPair(key: string, cert: string, keyFile: string, certFile: string): void {
   let matches: boolean;

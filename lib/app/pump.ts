@@ -19,16 +19,17 @@
 import type { Ssl } from "../ssl/ssl.ts";
 import type { ConnectionInfo } from "../ssl/engine.ts";
 import { CANCELLED, type ChunkSource } from "./chunk_source.ts";
-import { guard, type Guarded, type Limits } from "./pump_guards.ts";
+import { guard, type Guarded, type PumpLimits } from "./pump_guards.ts";
 import { PumpError, PumpLifecycle, type PumpResult, type PumpState } from "./pump_lifecycle.ts";
 
 export { PumpError, type PumpResult } from "./pump_lifecycle.ts";
+export type { PumpLimits } from "./pump_guards.ts";
 
 /** Socket read size: large reads keep per-call overhead low. */
 const READ_SIZE = 256 * 1024;
 
 /** Options for {@link pump}. */
-export interface PumpOptions extends Limits {
+export interface PumpOptions extends PumpLimits {
   /** Plaintext to send to the peer (stdin). */
   input: ChunkSource;
   /** Where the peer's decrypted bytes go (stdout); awaited. */
@@ -49,11 +50,20 @@ function socketErrorText(e: unknown): string {
 /**
  * Writes all of `bytes` (a socket or stdout may take them in parts).
  *
- * @example
+ * @example A writer that takes at most 3 bytes per call
  * ```ts
- * import { writeAll } from "./pump.ts";
+ * import { writeAll } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
  *
- * await writeAll(Deno.stdout, new TextEncoder().encode("hi\n"));
+ * const calls: number[] = [];
+ * const narrow = {
+ *   write: (p: Uint8Array) => {
+ *     calls.push(Math.min(p.length, 3));
+ *     return Promise.resolve(Math.min(p.length, 3));
+ *   },
+ * };
+ * await writeAll(narrow, new Uint8Array(10));
+ * assert.deepEqual(calls, [3, 3, 3, 1]);
  * ```
  *
  * @param writer Anything with a `write` that may take part of its input, such as `Deno.stdout` or a `Deno.Conn`.
@@ -69,23 +79,47 @@ export async function writeAll(writer: { write(p: Uint8Array): Promise<number> }
  * peer's close_notify); rejects with a {@link PumpError} otherwise. Does not
  * close `conn`: the caller owns it.
  *
- * @example Serve one client: its data to stdout, stdin to it
- * ```ts ignore
- * import { ChunkSource, createTls13Engine, pump, Ssl, writeAll } from "../mod.ts";
+ * @example A client sends two chunks to a server over loopback, then its input ends
+ * ```ts
+ * import { ChunkSource, createTls13Engine, issueCertificate, pump, Ssl } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
  *
- * const config = {
- *   role: "server" as const,
- *   certificateChain: await Deno.readTextFile("certs/server.crt"),
- *   privateKey: await Deno.readTextFile("certs/server.key"),
- * };
- * const listener = Deno.listen({ hostname: "127.0.0.1", port: 55555 });
- * const conn = await listener.accept();
- * const result = await pump(conn, new Ssl(createTls13Engine, config), {
- *   input: new ChunkSource(Deno.stdin.readable),
- *   output: (bytes) => writeAll(Deno.stdout, bytes),
+ * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true });
+ * const leaf = issueCertificate({ commonName: "localhost", keyType: "ecdsa", issuer: ca, dnsNames: ["localhost"] });
+ * const enc = new TextEncoder();
+ * const dec = new TextDecoder();
+ *
+ * // The server writes what arrives into `received`; it has nothing to send (its input never yields).
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * let received = "";
+ * const serving = listener.accept().then(async (conn) => {
+ *   const ssl = new Ssl(createTls13Engine, { role: "server", certificateChain: leaf.certPem, privateKey: leaf.keyPem });
+ *   try {
+ *     return await pump(conn, ssl, {
+ *       input: new ChunkSource(new ReadableStream()),
+ *       output: (bytes) => Promise.resolve(void (received += dec.decode(bytes, { stream: true }))),
+ *       handshakeTimeoutMs: 10_000,
+ *     });
+ *   } finally {
+ *     conn.close();
+ *   }
  * });
- * console.error(`${result.bytesIn} bytes in, ${result.bytesOut} bytes out`);
+ *
+ * // The client sends its input; at the input's end it sends close_notify, and the server answers.
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const ssl = new Ssl(createTls13Engine, { role: "client", serverName: "localhost", caCertificates: [ca.certPem] });
+ * const sent = await pump(conn, ssl, {
+ *   input: new ChunkSource(ReadableStream.from([enc.encode("hello, "), enc.encode("world")])),
+ *   output: () => Promise.resolve(),
+ *   onHandshake: (info) => assert.equal(info.protocol, "TLSv1.3"),
+ * });
  * conn.close();
+ * const served = await serving;
+ * listener.close();
+ *
+ * assert.equal(sent.bytesOut, 12);
+ * assert.equal(served.bytesIn, 12);
+ * assert.equal(received, "hello, world");
  * ```
  *
  * @param conn The connected socket; left open.

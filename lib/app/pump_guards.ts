@@ -17,7 +17,7 @@ const TICK_MS = 100;
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The limits a connection runs under (see `PumpOptions`). */
-export interface Limits {
+export interface PumpLimits {
   /** Give up when the handshake has not completed after this many ms. */
   handshakeTimeoutMs?: number;
   /** Give up when nothing moved for this many ms (0 or unset: never). */
@@ -45,7 +45,7 @@ export interface Guarded {
  * passed: on a signal the process exits next, and a loop stuck writing to a
  * stalled stdout must not hold that up.
  */
-export async function guard(pump: Guarded, copying: Promise<unknown>, limits: Limits): Promise<void> {
+export async function guard(pump: Guarded, copying: Promise<unknown>, limits: PumpLimits): Promise<void> {
   const timer = setInterval(() => {
     const why = overdue(pump, limits, performance.now());
     if (why) pump.fail(new PumpError(why));
@@ -70,7 +70,7 @@ export async function guard(pump: Guarded, copying: Promise<unknown>, limits: Li
 }
 
 /** Which timeout, if any, has passed at `now`. */
-function overdue(pump: Guarded, limits: Limits, now: number): string | undefined {
+function overdue(pump: Guarded, limits: PumpLimits, now: number): string | undefined {
   const { handshakeTimeoutMs, idleTimeoutMs } = limits;
   if (pump.state === "handshaking" && handshakeTimeoutMs && now - pump.started > handshakeTimeoutMs) {
     return `handshake not completed within ${handshakeTimeoutMs / 1000} s`;

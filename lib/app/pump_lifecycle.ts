@@ -41,10 +41,14 @@ export interface PumpResult {
  *
  * @example Telling a local output failure from a connection failure
  * ```ts
- * import { PumpError } from "./pump_lifecycle.ts";
+ * import { PumpError } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
  *
- * const e = new PumpError("cannot write output: Broken pipe", true);
- * if (e.outputFailed) console.error(`${e.message}: nowhere to deliver data`);
+ * function exitStatus(e: unknown): number {
+ *   return e instanceof PumpError && e.outputFailed ? 1 : 0; // stdout is gone: stop serving
+ * }
+ * assert.equal(exitStatus(new PumpError("cannot write output: Broken pipe", true)), 1);
+ * assert.equal(exitStatus(new PumpError("connection reset by peer")), 0);
  * ```
  */
 export class PumpError extends Error {
@@ -53,6 +57,8 @@ export class PumpError extends Error {
   /** The local output (stdout) failed, not the connection. */
   readonly outputFailed: boolean;
   /**
+   * A failure of the connection, or of the local output.
+   *
    * @param message One line for the user.
    * @param outputFailed True when the local output failed, not the connection.
    */

@@ -30,12 +30,6 @@ const hex4 = (n: number) => n.toString(16).padStart(4, "0");
 
 /**
  * One trace event as a line, or undefined when the flags leave it out.
- *
- * @example
- * ```ts
- * formatTrace({ kind: "state", text: "handshake complete" }, { state: true });
- * // "SSL-STATE: handshake complete"
- * ```
  */
 export function formatTrace(event: TraceEvent, flags: TraceFlags): string | undefined {
   switch (event.kind) {
@@ -56,11 +50,6 @@ export function formatTrace(event: TraceEvent, flags: TraceFlags): string | unde
 
 /**
  * A hex dump like `openssl -debug`: offset, 16 bytes, printable text.
- *
- * @example
- * ```ts
- * hexdump("write to socket", new Uint8Array([0x16, 0x03, 0x01]));
- * ```
  */
 export function hexdump(title: string, bytes: Uint8Array): string {
   const lines = [`${title} (${bytes.length} bytes => ${bytes.length} (0x${bytes.length.toString(16).toUpperCase()}))`];
@@ -75,11 +64,6 @@ export function hexdump(title: string, bytes: Uint8Array): string {
 
 /**
  * The line printed after a handshake: protocol, cipher and friends.
- *
- * @example
- * ```ts
- * describeSession(ssl.info!); // "TLSv1.3, cipher TLS_AES_128_GCM_SHA256, group x25519"
- * ```
  */
 export function describeSession(info: ConnectionInfo): string {
   const parts = [`${info.protocol}`, `cipher ${info.cipher}`];
@@ -96,11 +80,6 @@ export function describeSession(info: ConnectionInfo): string {
 
 /**
  * The peer's chain for `--showcerts`: each certificate described and in PEM.
- *
- * @example
- * ```ts
- * console.error(describeChain(info.peerCertificates));
- * ```
  */
 export function describeChain(chain: Uint8Array[]): string {
   if (chain.length === 0) return "---\nno peer certificate\n---";
@@ -115,11 +94,6 @@ export function describeChain(chain: Uint8Array[]): string {
 
 /**
  * The end-of-connection line: bytes each way, duration, throughput.
- *
- * @example
- * ```ts
- * describeTransfer(1 << 20, 0, 500); // "1048576 bytes in, 0 bytes out, 0.500 s, 2.10 MB/s"
- * ```
  */
 export function describeTransfer(bytesIn: number, bytesOut: number, durationMs: number): string {
   const seconds = durationMs / 1000;
@@ -130,11 +104,6 @@ export function describeTransfer(bytesIn: number, bytesOut: number, durationMs: 
 /**
  * The trace callback for {@link Ssl} given the user's flags: every line to
  * stderr, or undefined when no tracing was asked for.
- *
- * @example
- * ```ts
- * const ssl = new Ssl(engine, config, { trace: traceToStderr({ state: true }) });
- * ```
  */
 export function traceToStderr(flags: TraceFlags): ((event: TraceEvent) => void) | undefined {
   if (!flags.state && !flags.msg) return undefined;
@@ -146,11 +115,6 @@ export function traceToStderr(flags: TraceFlags): ((event: TraceEvent) => void) 
 
 /**
  * The socket observer for `--debug`: a hex dump of each read and write.
- *
- * @example
- * ```ts
- * pump(conn, ssl, { ...opts, onSocketData: dumpToStderr({ debug: true }) });
- * ```
  */
 export function dumpToStderr(flags: TraceFlags): ((direction: "in" | "out", bytes: Uint8Array) => void) | undefined {
   if (!flags.debug) return undefined;

@@ -15,11 +15,6 @@ import { type PageContext, TracePage } from "../trace/mod.ts";
 /**
  * Creates `path` mode 0600 (or makes an existing file 0600), or fails with
  * one line; undefined when the flag was not given.
- *
- * @example
- * ```ts
- * const tracePath = await prepareTraceFile(values["trace-html"]);
- * ```
  */
 export async function prepareTraceFile(path: string | undefined): Promise<string | undefined> {
   if (path === undefined) return undefined;
@@ -46,12 +41,6 @@ export interface TraceSession {
 /**
  * Ssl options for one connection: stderr tracing as asked, plus the page's
  * events when `--trace-html` was given.
- *
- * @example
- * ```ts
- * const session = traceSession("client", tracePath, traceToStderr(flags));
- * const ssl = new Ssl(engine, config, session.sslOptions);
- * ```
  */
 export function traceSession(
   role: Role,
@@ -72,11 +61,6 @@ export function traceSession(
 /**
  * Writes the page of a finished connection; a failure to write is one line
  * on stderr, not the end of the program.
- *
- * @example
- * ```ts
- * await writeTracePage(session, tracePath, { title: "client to 127.0.0.1:4433", info: ssl.info }, quiet);
- * ```
  */
 export async function writeTracePage(
   session: TraceSession,

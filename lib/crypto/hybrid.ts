@@ -29,13 +29,6 @@ export const SERVER_SHARE_LENGTH: number = MLKEM768.ciphertext + X25519_LENGTH;
 /**
  * The client's X25519MLKEM768 share: a fresh ML-KEM-768 key pair next to an
  * X25519 key pair.
- *
- * @example
- * ```ts
- * const share = new X25519MLKEM768Share(provider.generateKeyShare(Group.x25519));
- * share.publicKey.length; // 1216
- * const secret = share.agree(serverShare); // 64 bytes
- * ```
  */
 export class X25519MLKEM768Share implements KeyShare {
   readonly group = Group.X25519MLKEM768;
@@ -68,12 +61,6 @@ export class X25519MLKEM768Share implements KeyShare {
  * with its X25519 key using `x25519`, a fresh X25519 key pair of ours.
  * Throws when the share has the wrong length, the encapsulation key fails
  * the FIPS 203 §7.2 modulus check, or the X25519 result is all zero.
- *
- * @example
- * ```ts
- * const { publicKey, secret } = completeX25519MLKEM768(clientShare, provider.generateKeyShare(Group.x25519));
- * publicKey.length; // 1120
- * ```
  */
 export function completeX25519MLKEM768(clientShare: Uint8Array, x25519: KeyShare): CompletedKeyShare {
   if (clientShare.length !== CLIENT_SHARE_LENGTH) {

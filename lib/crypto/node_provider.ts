@@ -132,11 +132,6 @@ class EcShare implements KeyShare {
 /**
  * A key share from a known private key: for reproducing published traces
  * (RFC 8448) in tests, never for real connections.
- *
- * @example
- * ```ts
- * const share = keyShareFromPrivateKey(Group.x25519, privateKeyBytes);
- * ```
  */
 export function keyShareFromPrivateKey(group: number, privateKey: Uint8Array): KeyShare {
   if (group === Group.x25519) {
@@ -235,12 +230,6 @@ class NodeHashContext implements HashContext {
 /**
  * The default provider, on the runtime's `node:crypto`. Subclass it to pin
  * {@link random} or {@link generateKeyShare} in tests.
- *
- * @example
- * ```ts
- * const provider = new NodeCryptoProvider();
- * provider.hash("sha256", new Uint8Array(0)).length; // 32
- * ```
  */
 export class NodeCryptoProvider implements CryptoProvider {
   readonly name: string = "node:crypto";

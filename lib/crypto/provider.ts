@@ -13,32 +13,16 @@ import { SignatureScheme } from "../protocol/constants.ts";
 
 /**
  * Hash functions the key schedule uses.
- *
- * @example
- * ```ts
- * provider.hash("sha384", data);
- * ```
  */
 export type HashAlgorithm = "sha256" | "sha384";
 
 /**
  * AEAD algorithms of the TLS 1.3 cipher suites.
- *
- * @example
- * ```ts
- * provider.aead("chacha20-poly1305", key);
- * ```
  */
 export type AeadAlgorithm = "aes-128-gcm" | "aes-256-gcm" | "chacha20-poly1305";
 
 /**
  * An AEAD keyed for one traffic direction. The tag is always 16 bytes.
- *
- * @example
- * ```ts
- * const aead = provider.aead("aes-128-gcm", key);
- * const n = aead.seal(nonce, header, [data, typeByte], out, 5);
- * ```
  */
 export interface AeadCipher {
   /**
@@ -54,14 +38,9 @@ export interface AeadCipher {
 /**
  * The client's ephemeral key share for one group: an (EC)DHE key pair, or a
  * KEM key pair for a hybrid group.
- *
- * @example
- * ```ts
- * const mine = provider.generateKeyShare(Group.x25519);
- * const secret = mine.agree(serverShare);
- * ```
  */
 export interface KeyShare {
+  /** The named group (RFC 8446 §4.2.7 code point). */
   readonly group: number;
   /** The key_share wire form: 32 bytes for x25519, an uncompressed point for the NIST curves. */
   readonly publicKey: Uint8Array;
@@ -72,28 +51,19 @@ export interface KeyShare {
 /**
  * The server's reply to a client's key share: what goes in ServerHello and
  * the shared secret.
- *
- * @example
- * ```ts
- * const { publicKey, secret } = provider.completeKeyShare(Group.x25519, clientShare);
- * ```
  */
 export interface CompletedKeyShare {
+  /** The server's key_share, for ServerHello. */
   readonly publicKey: Uint8Array;
+  /** The shared secret. */
   readonly secret: Uint8Array;
 }
 
 /**
  * A running hash whose digest can be read without ending it (for the transcript).
- *
- * @example
- * ```ts
- * const h = provider.hashContext("sha256");
- * h.update(clientHello);
- * h.digest(); // and keep going
- * ```
  */
 export interface HashContext {
+  /** Adds bytes to the hash. */
   update(data: Uint8Array): void;
   /** The digest so far; more data may be added afterwards. */
   digest(): Uint8Array;
@@ -104,14 +74,9 @@ export type KeyType = "rsa" | "ec" | "ed25519" | "other";
 
 /**
  * Our private key, loaded once; what the engine needs to know to pick a scheme.
- *
- * @example
- * ```ts
- * const key = provider.loadPrivateKey(pem);
- * if (key.keyType === "ec") console.log(key.curve);
- * ```
  */
 export interface SigningKey {
+  /** The key's algorithm. */
   readonly keyType: KeyType;
   /** For EC keys: `prime256v1`, `secp384r1`, ... */
   readonly curve?: string;
@@ -119,22 +84,19 @@ export interface SigningKey {
 
 /**
  * Everything cryptographic the engine needs. All methods are synchronous.
- *
- * @example
- * ```ts
- * const provider: CryptoProvider = new NodeCryptoProvider();
- * const share = provider.generateKeyShare(Group.x25519);
- * share.publicKey.length; // 32
- * ```
  */
 export interface CryptoProvider {
   /** A short name for reports and benchmarks. */
   readonly name: string;
   /** `n` bytes from a CSPRNG (randoms, session ids). */
   random(n: number): Uint8Array;
+  /** The digest of `data`. */
   hash(alg: HashAlgorithm, data: Uint8Array): Uint8Array;
+  /** A running hash (the handshake transcript). */
   hashContext(alg: HashAlgorithm): HashContext;
+  /** HMAC of `data` under `key` (the basis of HKDF). */
   hmac(alg: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** An AEAD cipher keyed with `key`, for one direction's records. */
   aead(alg: AeadAlgorithm, key: Uint8Array): AeadCipher;
   /** Client: a fresh ephemeral key share; throws for an unsupported group. */
   generateKeyShare(group: number): KeyShare;
@@ -166,11 +128,6 @@ const SCHEME_KEY: Record<number, { keyType: KeyType; curve?: string }> = {
  * Whether `scheme` can be used with a key of this type (RFC 8446 §4.2.3:
  * rsa_pss_rsae_* need an rsaEncryption key, ecdsa_* pin the curve, ed25519
  * an Ed25519 key).
- *
- * @example
- * ```ts
- * schemeFitsKey(SignatureScheme.rsa_pss_rsae_sha256, { keyType: "rsa" }); // true
- * ```
  */
 export function schemeFitsKey(scheme: number, key: SigningKey): boolean {
   const needed = SCHEME_KEY[scheme];

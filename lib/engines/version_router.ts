@@ -21,11 +21,31 @@ function alertRecord(alert: number): Uint8Array {
 /**
  * Builds the routing factory.
  *
- * @example
+ * @example A server that serves TLS 1.3 clients and, on request, TLS 1.0/1.1 ones
  * ```ts
- * const factory = versionRouter(tls13Factory, createForgeEngine); // legacy allowed
- * const ssl = new Ssl(factory, serverConfig);
+ * import { createForgeEngine, createTls13Engine, issueCertificate, Ssl, versionRouter } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", isCA: true });
+ * const leaf = issueCertificate({ commonName: "localhost", issuer: ca, dnsNames: ["localhost"] });
+ * const router = versionRouter(createTls13Engine, createForgeEngine); // without the second: TLS 1.3 only
+ * for (const [engine, expected] of [[createTls13Engine, "TLSv1.3"], [createForgeEngine, "TLSv1"]] as const) {
+ *   const client = new Ssl(engine, { role: "client", serverName: "localhost", caCertificates: [ca.certPem] });
+ *   const server = new Ssl(router, { role: "server", certificateChain: leaf.certPem, privateKey: leaf.keyPem });
+ *   client.handshake();
+ *   while (client.wbio.pending > 0 || server.wbio.pending > 0) {
+ *     server.rbio.write(client.wbio.read());
+ *     server.handshake();
+ *     client.rbio.write(server.wbio.read());
+ *     client.handshake();
+ *   }
+ *   assert.equal(server.info?.protocol, expected);
+ * }
  * ```
+ *
+ * @param modern The engine for clients that offer TLS 1.3.
+ * @param legacy The engine for the others; without it they get a protocol_version alert.
+ * @returns A server-side factory for {@link Ssl}.
  */
 export function versionRouter(modern: EngineFactory, legacy?: EngineFactory): EngineFactory {
   return (config, sink) => new VersionRouter(modern, legacy, config, sink);

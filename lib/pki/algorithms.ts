@@ -10,11 +10,6 @@
  * does: one accepted encoding per algorithm, so odd parameters are refused
  * rather than interpreted.
  *
- * @example
- * ```ts
- * keyProblem(parseCertificate(der)); // undefined, or e.g. "RSA key of 1024 bits (at least 2048 needed)"
- * ```
- *
  * @module
  */
 
@@ -72,11 +67,6 @@ const REFUSED_NAMES: [string, string][] = [
 /**
  * The accepted algorithm an AlgorithmIdentifier DER names, or a name for
  * the refusal message.
- *
- * @example
- * ```ts
- * signatureAlgorithm(cert.signatureAlgorithm); // { name: "ecdsa-with-SHA256", … } or "sha1WithRSAEncryption"
- * ```
  */
 export function signatureAlgorithm(der: Uint8Array): SignatureAlgorithm | string {
   const key = Buffer.from(der).toString("hex");
@@ -106,11 +96,6 @@ function integerBits(value: Uint8Array): number {
  * accept (RSA ≥ 2048 bits in whole bytes, EC P-256/P-384 on a named curve,
  * Ed25519). Read from the subjectPublicKeyInfo itself: no key object is made
  * for a certificate whose key only the handshake uses.
- *
- * @example
- * ```ts
- * keyProblem(cert); // "EC key on curve secp256k1"
- * ```
  */
 export function keyProblem(cert: Certificate): string | undefined {
   try {
@@ -143,11 +128,6 @@ export function keyProblem(cert: Certificate): string | undefined {
 /**
  * Whether `issuerKey` signed `cert`. Returns "ok", "bad" (the signature does
  * not verify), or the refusal text for an algorithm we do not accept.
- *
- * @example
- * ```ts
- * if (verifySignature(leaf, publicKeyOf(ca)) === "ok") { … }
- * ```
  */
 export function verifySignature(cert: Certificate, issuerKey: KeyObject): "ok" | "bad" | { refused: string } {
   const alg = signatureAlgorithm(cert.signatureAlgorithm);

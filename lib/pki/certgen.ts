@@ -21,13 +21,17 @@ export type KeyType = "rsa" | "ecdsa" | "ed25519";
 
 /** A key pair to reuse (tests make many certificates; key generation is the slow part). */
 export interface KeyPair {
+  /** The public half. */
   publicKey: KeyObject;
+  /** The private half. */
   privateKey: KeyObject;
 }
 
 /** Subtrees of a nameConstraints extension: DNS names and IP ranges in CIDR form ("10.0.0.0/8", "::1/128"). */
 export interface NameSubtrees {
+  /** DNS name subtrees, e.g. `example.com`. */
   dns?: string[];
+  /** IP ranges in CIDR form. */
   ip?: string[];
 }
 
@@ -37,12 +41,15 @@ export interface Issued {
   certPem: string;
   /** PEM of the private key (PKCS#1 for RSA, PKCS#8 for ECDSA and Ed25519). */
   keyPem: string;
+  /** The key's algorithm. */
   keyType: KeyType;
   /** The subject, for certificates this one issues. */
   subject: forge.pki.CertificateField[];
   /** The subject key identifier (raw bytes as a binary string), for authorityKeyIdentifier. */
   keyIdentifier: string;
+  /** The private key, for signing what this certificate issues. */
   privateKey: KeyObject;
+  /** The public key. */
   publicKey: KeyObject;
   /** The certificate, DER. */
   der: Uint8Array;
@@ -50,6 +57,7 @@ export interface Issued {
 
 /** What to put in a certificate. */
 export interface CertificateSpec {
+  /** The subject's CN (not a host name: put those in {@link dnsNames}). */
   commonName: string;
   /** RSA-2048 (default), ECDSA P-256 or Ed25519. */
   keyType?: KeyType;
@@ -77,9 +85,11 @@ export interface CertificateSpec {
   emptySubject?: boolean;
   /** Signed by this issuer; self-signed when absent. */
   issuer?: Issued;
-  /** Validity window (default: from a minute ago, for `days`). */
+  /** Start of validity (default: a minute ago). */
   notBefore?: Date;
+  /** End of validity (default: {@link days} after the start). */
   notAfter?: Date;
+  /** Validity in days when {@link notAfter} is absent (default 365). */
   days?: number;
   /** basicConstraints CA flag (default false). */
   isCA?: boolean;
@@ -89,6 +99,7 @@ export interface CertificateSpec {
   extKeyUsage?: ("serverAuth" | "clientAuth" | "anyExtendedKeyUsage")[];
   /** subjectAltName entries. */
   dnsNames?: string[];
+  /** subjectAltName IP addresses, IPv4 or IPv6. */
   ipAddresses?: string[];
 }
 
@@ -233,11 +244,25 @@ function newKeyPair(spec: CertificateSpec, keyType: KeyType): KeyPair {
  * Makes a key pair and a certificate for it, signed with SHA-256 by the
  * issuer's key (or its own).
  *
- * @example
+ * @example A CA, a server certificate it signs, and the chain verified
  * ```ts
- * const ca = issueCertificate({ commonName: "Test CA", isCA: true, keyUsage: ["keyCertSign", "cRLSign"] });
- * const leaf = issueCertificate({ commonName: "localhost", keyType: "ecdsa", issuer: ca, dnsNames: ["localhost"] });
+ * import { issueCertificate, pemToDer, verifyChain } from "@ssl-nonblock/tls";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", isCA: true, keyUsage: ["keyCertSign", "cRLSign"] });
+ * const leaf = issueCertificate({
+ *   commonName: "localhost",
+ *   keyType: "ecdsa",
+ *   issuer: ca,
+ *   keyUsage: ["digitalSignature"],
+ *   extKeyUsage: ["serverAuth"],
+ *   dnsNames: ["localhost"],
+ *   ipAddresses: ["127.0.0.1", "::1"],
+ * });
+ * verifyChain(pemToDer(leaf.certPem), { trustAnchors: pemToDer(ca.certPem), hostname: "::1", purpose: "server" });
  * ```
+ *
+ * @param spec What to put in the certificate.
+ * @returns The certificate and its key, PEM.
  */
 export function issueCertificate(spec: CertificateSpec): Issued {
   const keyType = spec.keyType ?? "rsa";

@@ -4,12 +4,6 @@
  * extensions we understand. Anything malformed fails the parse; extensions
  * we do not understand are listed so a critical one refuses the chain.
  *
- * @example
- * ```ts
- * const cert = parseCertificate(pemToDer(await Deno.readTextFile("certs/ca.crt"))[0]);
- * cert.basicConstraints?.ca; // true
- * ```
- *
  * @module
  */
 
@@ -123,11 +117,6 @@ const keys = new WeakMap<Certificate, KeyObject>();
 
 /**
  * The certificate's public key as a node:crypto key object (cached).
- *
- * @example
- * ```ts
- * publicKeyOf(cert).asymmetricKeyType; // "rsa", "ec" or "ed25519"
- * ```
  */
 export function publicKeyOf(cert: Certificate): KeyObject {
   let key = keys.get(cert);
@@ -144,11 +133,6 @@ export function publicKeyOf(cert: Certificate): KeyObject {
 
 /**
  * A readable subject (`CN=localhost, O=…`) for messages; never throws.
- *
- * @example
- * ```ts
- * subjectText(cert); // "CN=localhost, O=ssl-nonblock-deno"
- * ```
  */
 export function subjectText(cert: Certificate, field: "subject" | "issuer" = "subject"): string {
   try {
@@ -301,12 +285,6 @@ function parseTbs(der: Uint8Array): Certificate {
 /**
  * Decodes a DER certificate. Throws {@link CertificateParseError} for
  * anything that is not a well-formed certificate.
- *
- * @example
- * ```ts
- * const cert = parseCertificate(der);
- * cert.subjectAltName?.dns; // ["localhost"]
- * ```
  */
 export function parseCertificate(der: Uint8Array): Certificate {
   try {

@@ -3,12 +3,6 @@
  * certificate has exactly one encoding and the signed bytes are the bytes we
  * read. Values are views into the input, never copies.
  *
- * @example
- * ```ts
- * const cert = new DerReader(der).read(Tag.SEQUENCE);
- * const [tbs, algorithm, signature] = children(cert);
- * ```
- *
  * @module
  */
 

@@ -2,11 +2,6 @@
  * Certificates for people: a short description for `--showcerts`, and
  * whether a private key belongs to a certificate.
  *
- * @example
- * ```ts
- * console.error(describeCertificate(info.peerCertificates[0]));
- * ```
- *
  * @module
  */
 
@@ -20,8 +15,18 @@ import { pemToDer } from "./pem.ts";
  *
  * @example
  * ```ts
- * console.error(describeCertificate(info.peerCertificates[0]));
+ * import { describeCertificate, issueCertificate, pemToDer } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const cert = issueCertificate({ commonName: "localhost", keyType: "ecdsa", dnsNames: ["localhost"] });
+ * const text = describeCertificate(pemToDer(cert.certPem)[0]);
+ * assert.match(text, /^subject=CN=localhost\b/m);
+ * assert.match(text, /^subjectAltName: DNS:localhost$/m);
+ * assert.match(text, /^public key: EC prime256v1$/m);
  * ```
+ *
+ * @param der One certificate, DER.
+ * @returns Subject, issuer, validity, key, names and fingerprint, one per line.
  */
 export function describeCertificate(der: Uint8Array): string {
   try {
@@ -52,8 +57,18 @@ export function describeCertificate(der: Uint8Array): string {
  *
  * @example
  * ```ts
- * if (!keyMatchesCertificate(keyPem, certPem)) throw new Error("mismatch");
+ * import { issueCertificate, keyMatchesCertificate } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const a = issueCertificate({ commonName: "a", keyType: "ecdsa" });
+ * const b = issueCertificate({ commonName: "b", keyType: "ecdsa" });
+ * assert.equal(keyMatchesCertificate(a.keyPem, a.certPem), true);
+ * assert.equal(keyMatchesCertificate(b.keyPem, a.certPem), false);
  * ```
+ *
+ * @param keyPem A private key, PEM.
+ * @param certPem A certificate chain, PEM, leaf first.
+ * @returns True when the key is the leaf's.
  */
 export function keyMatchesCertificate(keyPem: string, certPem: string): boolean {
   const [leaf] = pemToDer(certPem);

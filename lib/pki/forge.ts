@@ -3,12 +3,6 @@
  * other module says `import { forge } from "./forge.ts"` and can use
  * `forge.pki.Certificate` as a type too.
  *
- * @example
- * ```ts
- * import { forge } from "./forge.ts";
- * const md = forge.md.sha256.create();
- * ```
- *
  * @module
  */
 
@@ -20,11 +14,6 @@ export { forge };
 
 /**
  * Bytes to forge's "binary string" (one char per byte), natively.
- *
- * @example
- * ```ts
- * forge.asn1.fromDer(toBinaryString(der));
- * ```
  */
 export function toBinaryString(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
@@ -32,11 +21,6 @@ export function toBinaryString(bytes: Uint8Array): string {
 
 /**
  * forge's "binary string" back to bytes.
- *
- * @example
- * ```ts
- * const der = fromBinaryString(forge.asn1.toDer(asn).getBytes());
- * ```
  */
 export function fromBinaryString(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, "latin1"));

@@ -6,12 +6,6 @@
  * refuses any certificate that carries a name of that form, as §4.2.1.10
  * allows ("either process the constraint or reject the certificate").
  *
- * @example
- * ```ts
- * dnsWithin("www.example.test", "example.test"); // true
- * dnsWithin("www.badexample.test", "example.test"); // false
- * ```
- *
  * @module
  */
 
@@ -83,11 +77,6 @@ function subtrees(tlv: Tlv): Subtrees {
 
 /**
  * Decodes the nameConstraints extension value.
- *
- * @example
- * ```ts
- * parseNameConstraints(readOne(extensionValue, Tag.SEQUENCE)).permitted?.dns; // ["example.test"]
- * ```
  */
 export function parseNameConstraints(tlv: Tlv): NameConstraints {
   const r = new DerReader(tlv.value);
@@ -103,11 +92,6 @@ export function parseNameConstraints(tlv: Tlv): NameConstraints {
  * with `.` and that name (label boundaries only). A wildcard name is taken
  * literally, so `*.example.test` is inside `example.test` but not inside
  * `www.example.test`.
- *
- * @example
- * ```ts
- * dnsWithin("example.test", "example.test"); // true
- * ```
  */
 export function dnsWithin(name: string, base: string): boolean {
   return base === "" || name === base || name.endsWith("." + base);
@@ -157,11 +141,6 @@ export const MAX_NAME_CONSTRAINT_CHECKS = 4096;
  * Checks a certificate's names against the constraints of every CA above
  * it. Returns why it violates them, or undefined. `budget` counts
  * comparisons across the chain.
- *
- * @example
- * ```ts
- * checkNameConstraints(leaf, [root.nameConstraints!], { used: 0 }); // undefined or a reason
- * ```
  */
 export function checkNameConstraints(
   cert: Certificate,

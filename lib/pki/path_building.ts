@@ -8,11 +8,6 @@
  * appear once per path), and depth and signature checks are bounded, so a
  * hostile peer cannot make us work without limit.
  *
- * @example
- * ```ts
- * const path = buildPath(leaf, intermediates, anchors, (p) => validatePath(p, policy));
- * ```
- *
  * @module
  */
 
@@ -46,11 +41,6 @@ const sameKeyAndName = (a: Certificate, b: Certificate) => sameBytes(a.subject, 
  * returns it (anchor first). Throws the first validation error of a path
  * that reached an anchor, else a refused signature algorithm, else
  * unknown_ca.
- *
- * @example
- * ```ts
- * buildPath(leaf, [intermediate, unrelated], anchors, (path) => validatePath(path, policy));
- * ```
  */
 export function buildPath(
   leaf: Certificate,

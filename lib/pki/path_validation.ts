@@ -10,12 +10,6 @@
  * allows and OpenSSL and rustls-webpki do: a private root that limits itself
  * is taken at its word.
  *
- * @example
- * ```ts
- * const error = validatePath([root, intermediate, leaf], { purpose: "server", now: Date.now() });
- * if (error) throw error;
- * ```
- *
  * @module
  */
 
@@ -45,11 +39,6 @@ const refuse = (reason: string, alert: number, message: string) => new Certifica
  * The checks that depend on a certificate alone (and the clock): critical
  * extensions, key strength, validity, consistent CA markings, names.
  * Returns the refusal, or undefined.
- *
- * @example
- * ```ts
- * const error = checkCertificate(leaf, "peer", Date.now());
- * ```
  */
 export function checkCertificate(cert: Certificate, place: Place, now: number): CertificateError | undefined {
   const who = `${place} certificate (${subjectText(cert)})`;
@@ -127,11 +116,6 @@ function checkIssuer(cert: Certificate, place: Place, policy: PathPolicy): Certi
  * Validates a path (trust anchor first, peer certificate last). The peer
  * certificate's own checks (validity, key usage, host name) are the
  * caller's; here it is checked against the CAs above it.
- *
- * @example
- * ```ts
- * validatePath([root, leaf], { purpose: "client", now: Date.now() });
- * ```
  */
 export function validatePath(path: Certificate[], policy: PathPolicy): CertificateError | undefined {
   const last = path.length - 1;

@@ -1,12 +1,6 @@
 /**
  * PEM (RFC 7468) to DER and back.
  *
- * @example
- * ```ts
- * const [leaf] = pemToDer(await Deno.readTextFile("certs/server.crt"));
- * console.log(derToPem(leaf));
- * ```
- *
  * @module
  */
 
@@ -17,8 +11,19 @@ import { Buffer } from "node:buffer";
  *
  * @example
  * ```ts
- * const [leaf] = pemToDer(await Deno.readTextFile("certs/server.crt"));
+ * import { derToPem, issueCertificate, pemToDer } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true });
+ * const leaf = issueCertificate({ commonName: "localhost", keyType: "ecdsa", issuer: ca });
+ * const chain = pemToDer(leaf.certPem + ca.certPem);
+ * assert.equal(chain.length, 2);
+ * assert.equal(derToPem(chain[1]), ca.certPem);
  * ```
+ *
+ * @param pem Text holding PEM blocks (other text is skipped).
+ * @param label The PEM label to collect.
+ * @returns The DER of each block, in order.
  */
 export function pemToDer(pem: string, label = "CERTIFICATE"): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -34,8 +39,15 @@ export function pemToDer(pem: string, label = "CERTIFICATE"): Uint8Array[] {
  *
  * @example
  * ```ts
- * console.log(derToPem(info.peerCertificates[0]));
+ * import { derToPem } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(derToPem(new Uint8Array([0x30, 0x00])), "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n");
  * ```
+ *
+ * @param der The encoded object.
+ * @param label The PEM label.
+ * @returns One PEM block.
  */
 export function derToPem(der: Uint8Array, label = "CERTIFICATE"): string {
   const b64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n");

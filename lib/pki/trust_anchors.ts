@@ -2,12 +2,6 @@
  * The trusted certificates (the CA file), parsed once and indexed by
  * subject, so a connection only parses what its peer sends.
  *
- * @example
- * ```ts
- * const anchors = TrustAnchors.fromPem([await Deno.readTextFile("certs/ca.crt")]);
- * anchors.issuersOf(leaf); // the trusted certificates named as its issuer
- * ```
- *
  * @module
  */
 
@@ -23,8 +17,24 @@ const key = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, b
 const byPem = new Map<string, TrustAnchors>();
 const CACHE_LIMIT = 16;
 
-/** A set of trust anchors. */
+/**
+ * A set of trust anchors, for {@link VerifyOptions.trustAnchors}: parsed
+ * once, reused for every connection.
+ *
+ * @example
+ * ```ts
+ * import { issueCertificate, pemToDer, TrustAnchors, verifyChain } from "@ssl-nonblock/tls";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true });
+ * const anchors = TrustAnchors.fromPem([ca.certPem]);
+ * for (const name of ["a.example", "b.example"]) {
+ *   const leaf = issueCertificate({ commonName: name, keyType: "ecdsa", issuer: ca, dnsNames: [name] });
+ *   verifyChain(pemToDer(leaf.certPem), { trustAnchors: anchors, hostname: name, purpose: "server" });
+ * }
+ * ```
+ */
 export class TrustAnchors {
+  /** @ignore The parsed certificates (the verifier's own representation). */
   readonly certificates: readonly Certificate[];
   #bySubject = new Map<string, Certificate[]>();
   #byDer = new Set<string>();
@@ -56,10 +66,8 @@ export class TrustAnchors {
   /**
    * Anchors from DER certificates (parsed now).
    *
-   * @example
-   * ```ts
-   * TrustAnchors.fromDer(pemToDer(caPem));
-   * ```
+   * @param ders Trusted certificates, DER.
+   * @returns The anchors.
    */
   static fromDer(ders: Uint8Array[]): TrustAnchors {
     return new TrustAnchors(ders);
@@ -68,10 +76,8 @@ export class TrustAnchors {
   /**
    * Anchors from PEM texts, parsed once per distinct text and then reused.
    *
-   * @example
-   * ```ts
-   * TrustAnchors.fromPem(config.caCertificates ?? []);
-   * ```
+   * @param pems PEM texts, one or more certificates each.
+   * @returns The anchors.
    */
   static fromPem(pems: readonly string[]): TrustAnchors {
     const text = pems.join("\n");
@@ -84,12 +90,12 @@ export class TrustAnchors {
     return anchors;
   }
 
-  /** Trusted certificates whose subject is the certificate's issuer name. */
+  /** @ignore Trusted certificates whose subject is the certificate's issuer name. */
   issuersOf(cert: Certificate): readonly Certificate[] {
     return this.#bySubject.get(key(cert.issuer)) ?? [];
   }
 
-  /** Whether exactly this certificate is trusted (a pinned certificate). */
+  /** @ignore Whether exactly this certificate is trusted (a pinned certificate). */
   includes(cert: Certificate): boolean {
     return this.#byDer.has(key(cert.der));
   }

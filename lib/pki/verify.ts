@@ -5,15 +5,6 @@
  * §6.1 validation. Every refusal is a {@link CertificateError} with one line
  * saying why and the alert to send.
  *
- * @example
- * ```ts
- * verifyChain(peerChain, {
- *   trustAnchors: pemToDer(await Deno.readTextFile("certs/ca.crt")),
- *   hostname: "localhost",
- *   purpose: "server",
- * });
- * ```
- *
  * @module
  */
 
@@ -32,7 +23,19 @@ import { buildPath } from "./path_building.ts";
 import { checkCertificate, ekuAllows, validatePath } from "./path_validation.ts";
 import { TrustAnchors } from "./trust_anchors.ts";
 
-/** What {@link verifyChain} checks against. */
+/**
+ * What {@link verifyChain} checks against.
+ *
+ * @example A client certificate, checked as a server checks it, at a pinned time
+ * ```ts
+ * import { issueCertificate, pemToDer, verifyChain, type VerifyOptions } from "@ssl-nonblock/tls";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true });
+ * const alice = issueCertificate({ commonName: "alice", keyType: "ecdsa", issuer: ca, extKeyUsage: ["clientAuth"] });
+ * const options: VerifyOptions = { trustAnchors: pemToDer(ca.certPem), purpose: "client", now: new Date() };
+ * verifyChain(pemToDer(alice.certPem), options);
+ * ```
+ */
 export interface VerifyOptions {
   /** Trusted certificates: DER, or a {@link TrustAnchors} parsed once and reused. */
   trustAnchors: Uint8Array[] | TrustAnchors;
@@ -118,14 +121,27 @@ function checkLeaf(leaf: Certificate, opts: VerifyOptions, now: number): void {
  * Verifies a peer's chain (DER, leaf first; the rest in any order). Throws
  * {@link CertificateError}.
  *
- * @example
+ * @example An expired certificate
  * ```ts
- * verifyChain(peerChain, {
- *   trustAnchors: pemToDer(await Deno.readTextFile("certs/ca.crt")),
- *   hostname: "localhost",
- *   purpose: "server",
+ * import { CertificateError, issueCertificate, pemToDer, verifyChain } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true, notBefore: new Date("2019-01-01") });
+ * const old = issueCertificate({
+ *   commonName: "localhost",
+ *   keyType: "ecdsa",
+ *   issuer: ca,
+ *   dnsNames: ["localhost"],
+ *   notBefore: new Date("2020-01-01"),
+ *   notAfter: new Date("2021-01-01"),
  * });
+ * const options = { trustAnchors: pemToDer(ca.certPem), hostname: "localhost", purpose: "server" as const };
+ * verifyChain(pemToDer(old.certPem), { ...options, now: new Date("2020-06-01") });
+ * assert.throws(() => verifyChain(pemToDer(old.certPem), options), CertificateError);
  * ```
+ *
+ * @param chain The peer's certificates, DER, leaf first.
+ * @param opts Trust anchors, host name, purpose, time.
  */
 export function verifyChain(chain: Uint8Array[], opts: VerifyOptions): void {
   if (opts.purpose === "server" && opts.hostname === undefined && opts.verifyHostname !== false) {
@@ -153,11 +169,6 @@ export function verifyChain(chain: Uint8Array[], opts: VerifyOptions): void {
 /**
  * {@link VerifyOptions} for the peer of a connection configured by
  * `config`; the trust anchors are parsed once per CA file text.
- *
- * @example
- * ```ts
- * verifyChain(peerChain, peerVerifyOptions(config));
- * ```
  */
 export function peerVerifyOptions(config: TlsConfig, keyUsage?: VerifyOptions["keyUsage"]): VerifyOptions {
   const client = config.role === "client";

@@ -9,12 +9,6 @@
  * `trust_anchors.ts`, `path_building.ts`, `path_validation.ts`, `verify.ts`
  * (the entry point), `describe.ts`, `pem.ts`.
  *
- * @example
- * ```ts
- * import { pemToDer, verifyChain } from "./x509.ts";
- * verifyChain(peerChain, { trustAnchors: pemToDer(caPem), hostname: "localhost", purpose: "server" });
- * ```
- *
  * @module
  */
 

@@ -7,11 +7,6 @@
 
 /**
  * Record content types (RFC 8446 §5.1, RFC 6520 for heartbeat).
- *
- * @example
- * ```ts
- * writer.seal(ContentType.handshake, message);
- * ```
  */
 export const ContentType = {
   change_cipher_spec: 20,
@@ -28,11 +23,6 @@ export const CONTENT_TYPE_NAMES: Readonly<Record<number, string>> = Object.fromE
 
 /**
  * Handshake message types of TLS 1.3 (RFC 8446 §4) and TLS 1.2 (RFC 5246 §7.4).
- *
- * @example
- * ```ts
- * handshakeMessage(HandshakeType.finished, verifyData);
- * ```
  */
 export const HandshakeType = {
   hello_request: 0,
@@ -74,11 +64,6 @@ export const HANDSHAKE_NAMES: Readonly<Record<number, string>> = {
 /**
  * Extension types this implementation reads or writes (RFC 8446 §4.2, and
  * the TLS 1.2 ones: RFC 4492, 5077, 5746, 7366, 7627).
- *
- * @example
- * ```ts
- * findExtension(hello.extensions, ExtensionType.key_share);
- * ```
  */
 export const ExtensionType = {
   server_name: 0,
@@ -113,11 +98,6 @@ export const ExtensionType = {
 
 /**
  * Name of an extension type, for messages: `key_share`, or the number.
- *
- * @example
- * ```ts
- * extensionName(51); // "key_share"
- * ```
  */
 export function extensionName(type: number): string {
   return EXTENSION_NAMES[type] ?? `extension ${type}`;
@@ -132,11 +112,6 @@ export const Version = { TLS12: 0x0303, TLS13: 0x0304 } as const;
 
 /**
  * What a cipher suite needs from the crypto provider.
- *
- * @example
- * ```ts
- * const suite: CipherSuiteInfo = CIPHER_SUITES[0]; // AES-128-GCM, SHA-256
- * ```
  */
 export interface CipherSuiteInfo {
   readonly id: number;
@@ -150,11 +125,6 @@ export interface CipherSuiteInfo {
 
 /**
  * The three TLS 1.3 cipher suites, in our default preference order.
- *
- * @example
- * ```ts
- * CIPHER_SUITES.map((s) => s.name); // ["TLS_AES_128_GCM_SHA256", ...]
- * ```
  */
 export const CIPHER_SUITES: readonly CipherSuiteInfo[] = [
   { id: 0x1301, name: "TLS_AES_128_GCM_SHA256", hash: "sha256", hashLength: 32, aead: "aes-128-gcm", keyLength: 16 },
@@ -171,11 +141,6 @@ export const CIPHER_SUITES: readonly CipherSuiteInfo[] = [
 
 /**
  * The suite with this code point, if supported.
- *
- * @example
- * ```ts
- * suiteById(0x1301)?.name; // "TLS_AES_128_GCM_SHA256"
- * ```
  */
 export function suiteById(id: number): CipherSuiteInfo | undefined {
   return CIPHER_SUITES.find((s) => s.id === id);
@@ -184,11 +149,6 @@ export function suiteById(id: number): CipherSuiteInfo | undefined {
 /**
  * Named groups (RFC 8446 §4.2.7) supported for key exchange, with the
  * post-quantum hybrid X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem).
- *
- * @example
- * ```ts
- * keyShareFromPrivateKey(Group.x25519, privateKey);
- * ```
  */
 export const Group = { secp256r1: 0x0017, secp384r1: 0x0018, x25519: 0x001d, X25519MLKEM768: 0x11ec } as const;
 
@@ -202,11 +162,6 @@ export const GROUP_NAMES: Readonly<Record<number, string>> = {
 
 /**
  * Signature schemes (RFC 8446 §4.2.3).
- *
- * @example
- * ```ts
- * provider.sign(SignatureScheme.rsa_pss_rsae_sha256, key, content);
- * ```
  */
 export const SignatureScheme = {
   rsa_pkcs1_sha256: 0x0401,
@@ -317,11 +272,6 @@ export const MAX_CLIENT_HELLO = 2 + 32 + (1 + 32) + (2 + 65534) + (1 + 255) + (2
  * The largest body accepted for a handshake message of this type: a
  * ClientHello as large as its structure allows, anything else
  * {@link MAX_HANDSHAKE_MESSAGE}.
- *
- * @example
- * ```ts
- * maxHandshakeLength(HandshakeType.client_hello); // 131396
- * ```
  */
 export function maxHandshakeLength(type: number): number {
   return type === HandshakeType.client_hello ? MAX_CLIENT_HELLO : MAX_HANDSHAKE_MESSAGE;

@@ -19,7 +19,9 @@ import { Reader, Writer } from "./bytes.ts";
  * ```
  */
 export interface Extension {
+  /** The extension type (RFC 8446 §4.2 code point). */
   type: number;
+  /** The extension_data bytes, undecoded. */
   data: Uint8Array;
 }
 
@@ -95,11 +97,6 @@ export function findExtension(exts: readonly Extension[], type: number): Uint8Ar
 /**
  * A list of 16-bit code points with a two-byte length (supported_groups,
  * signature_algorithms, signature_algorithms_cert).
- *
- * @example
- * ```ts
- * const data = encodeU16List([0x001d, 0x0017]);
- * ```
  */
 export function encodeU16List(values: readonly number[]): Uint8Array {
   const w = new Writer(2 + values.length * 2);
@@ -128,11 +125,6 @@ export function parseU16List(data: Uint8Array): number[] {
 /**
  * A one-byte-length list of 8-bit code points (psk_key_exchange_modes,
  * ec_point_formats).
- *
- * @example
- * ```ts
- * const data = encodeU8List([1]); // psk_dhe_ke
- * ```
  */
 export function encodeU8List(values: readonly number[]): Uint8Array {
   return new Uint8Array([values.length, ...values]);
@@ -140,11 +132,6 @@ export function encodeU8List(values: readonly number[]): Uint8Array {
 
 /**
  * Parses a one-byte-length list of 8-bit code points; it must not be empty.
- *
- * @example
- * ```ts
- * parseU8List(new Uint8Array([1, 1])); // [1]
- * ```
  */
 export function parseU8List(data: Uint8Array): number[] {
   const r = new Reader(data);
@@ -156,11 +143,6 @@ export function parseU8List(data: Uint8Array): number[] {
 
 /**
  * supported_versions as a client sends it (one-byte length).
- *
- * @example
- * ```ts
- * const data = encodeSupportedVersions([0x0304]);
- * ```
  */
 export function encodeSupportedVersions(versions: readonly number[]): Uint8Array {
   const w = new Writer(1 + versions.length * 2);
@@ -189,11 +171,6 @@ export function parseSupportedVersions(data: Uint8Array): number[] {
 /**
  * A single 16-bit value (HelloRetryRequest key_share, ServerHello
  * supported_versions, ServerHello pre_shared_key).
- *
- * @example
- * ```ts
- * const data = encodeU16(0x0304);
- * ```
  */
 export function encodeU16(v: number): Uint8Array {
   return new Uint8Array([v >>> 8, v & 0xff]);
@@ -201,11 +178,6 @@ export function encodeU16(v: number): Uint8Array {
 
 /**
  * Parses a single 16-bit extension value.
- *
- * @example
- * ```ts
- * parseU16(new Uint8Array([3, 4])); // 0x0304
- * ```
  */
 export function parseU16(data: Uint8Array): number {
   const r = new Reader(data);
@@ -252,11 +224,6 @@ export function encodeServerName(host: string): Uint8Array {
 
 /**
  * The host_name of a client's server_name extension; other name types are skipped.
- *
- * @example
- * ```ts
- * parseServerName(encodeServerName("localhost")); // "localhost"
- * ```
  */
 export function parseServerName(data: Uint8Array): string | undefined {
   const r = new Reader(data);
@@ -278,11 +245,6 @@ export function parseServerName(data: Uint8Array): string | undefined {
 
 /**
  * application_layer_protocol_negotiation (RFC 7301).
- *
- * @example
- * ```ts
- * const data = encodeAlpn(["h2", "http/1.1"]);
- * ```
  */
 export function encodeAlpn(protocols: readonly string[]): Uint8Array {
   const w = new Writer(64);
@@ -294,11 +256,6 @@ export function encodeAlpn(protocols: readonly string[]): Uint8Array {
 
 /**
  * Parses an ALPN protocol list; empty names or an empty list are decode_error.
- *
- * @example
- * ```ts
- * parseAlpn(encodeAlpn(["h2"])); // ["h2"]
- * ```
  */
 export function parseAlpn(data: Uint8Array): string[] {
   const r = new Reader(data);
@@ -351,11 +308,6 @@ export function parseOpaque(lengthBits: 8 | 16, data: Uint8Array, minLength = 0)
 /**
  * Checks a payload that must be empty (extended_master_secret, early_data in
  * a ClientHello or EncryptedExtensions, post_handshake_auth) and says it was there.
- *
- * @example
- * ```ts
- * parseEmpty(new Uint8Array(0)); // true
- * ```
  */
 export function parseEmpty(data: Uint8Array): true {
   if (data.length) throw new TlsError(Alert.decode_error, "extension must be empty");

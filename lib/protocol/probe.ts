@@ -12,14 +12,7 @@ import { ContentType, ExtensionType, HandshakeType, MAX_CLIENT_HELLO, MAX_PLAINT
 import { parseRawClientHello } from "./client_hello.ts";
 import { findExtension, parseSupportedVersions } from "./extensions.ts";
 
-/**
- * What {@link parseClientHelloVersions} found.
- *
- * @example
- * ```ts
- * const { complete, offersTls13 } = parseClientHelloVersions(firstBytes);
- * ```
- */
+/** What {@link parseClientHelloVersions} found. */
 export interface ClientHelloProbe {
   /** The whole first ClientHello is there (or the bytes are already known not to be one). */
   complete: boolean;
@@ -38,11 +31,22 @@ const MALFORMED: ClientHelloProbe = { complete: true, offersTls13: false, malfor
  * Inspects the first bytes from a client. The ClientHello may span several
  * handshake records; until it is complete the answer is `complete: false`.
  *
- * @example
+ * @example A TLS 1.3 ClientHello, whole and cut short
  * ```ts
- * const probe = parseClientHelloVersions(firstBytes);
- * if (probe.complete) useEngine(probe.offersTls13 ? createTls13Engine : createForgeEngine);
+ * import { createTls13Engine, parseClientHelloVersions, Ssl } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const client = new Ssl(createTls13Engine, { role: "client", serverName: "example.com" });
+ * client.handshake();
+ * const hello = client.wbio.read();
+ * assert.equal(parseClientHelloVersions(hello.subarray(0, 20)).complete, false);
+ * const probe = parseClientHelloVersions(hello);
+ * assert.equal(probe.complete && probe.offersTls13, true);
+ * assert.equal(probe.legacyVersion, 0x0303);
  * ```
+ *
+ * @param bytes The first bytes the client sent.
+ * @returns Whether the ClientHello is complete, and what it offers.
  */
 export function parseClientHelloVersions(bytes: Uint8Array): ClientHelloProbe {
   // Gather the handshake bytes of leading plaintext handshake records.

@@ -30,12 +30,6 @@ export interface ScannerOptions {
 
 /**
  * Splits a byte stream into records and reports each one.
- *
- * @example
- * ```ts
- * const scanner = new RecordScanner("in", (e) => console.error(e));
- * scanner.push(bytesFromSocket); // throws TlsError(record_overflow) on an impossible length
- * ```
  */
 export class RecordScanner {
   readonly #direction: "in" | "out";

@@ -43,7 +43,18 @@ export const ALERT_NAMES: Readonly<Record<number, string>> = {
   120: "no_application_protocol",
 };
 
-/** Alert codes by name. */
+/**
+ * Alert codes by name (RFC 8446 §6, RFC 5246 §7.2).
+ *
+ * @example
+ * ```ts
+ * import { Alert, alertName } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(Alert.unknown_ca, 48);
+ * assert.equal(alertName(Alert.unknown_ca), "unknown_ca");
+ * ```
+ */
 export const Alert = {
   close_notify: 0,
   unexpected_message: 10,
@@ -72,7 +83,21 @@ export const Alert = {
   no_application_protocol: 120,
 } as const;
 
-/** The name of an alert code, or `unknown_alert(N)`. */
+/**
+ * The name of an alert code, or `unknown_alert(N)`.
+ *
+ * @example
+ * ```ts
+ * import { alertName } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(alertName(40), "handshake_failure");
+ * assert.equal(alertName(255), "unknown_alert(255)");
+ * ```
+ *
+ * @param code An alert description code.
+ * @returns Its RFC name.
+ */
 export function alertName(code: number): string {
   return ALERT_NAMES[code] ?? `unknown_alert(${code})`;
 }
@@ -81,9 +106,33 @@ export function alertName(code: number): string {
  * A fatal TLS failure. `sent` says we told the peer (we sent the alert);
  * `received` says the peer told us (it sent the alert).
  *
- * @example
+ * @example A client that does not trust the server's CA: the alert it sent, and the one the server got
  * ```ts
- * throw new TlsError(Alert.bad_record_mac, "record failed authentication", { sent: true });
+ * import { Alert, createTls13Engine, issueCertificate, Ssl, TlsError } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true });
+ * const otherCa = issueCertificate({ commonName: "Some other CA", keyType: "ecdsa", isCA: true });
+ * const leaf = issueCertificate({ commonName: "localhost", keyType: "ecdsa", issuer: ca, dnsNames: ["localhost"] });
+ * const client = new Ssl(createTls13Engine, {
+ *   role: "client",
+ *   serverName: "localhost",
+ *   caCertificates: [otherCa.certPem],
+ * });
+ * const server = new Ssl(createTls13Engine, { role: "server", certificateChain: leaf.certPem, privateKey: leaf.keyPem });
+ * client.handshake();
+ * server.rbio.write(client.wbio.read());
+ * server.handshake();
+ * client.rbio.write(server.wbio.read());
+ * assert.equal(client.handshake(), "ssl");
+ * assert.ok(client.error instanceof TlsError);
+ * assert.equal(client.error.alert, Alert.unknown_ca);
+ * assert.equal(client.error.sent, true);
+ *
+ * server.rbio.write(client.wbio.read()); // the alert
+ * assert.equal(server.handshake(), "ssl");
+ * assert.equal(server.error?.received, true);
+ * assert.equal(server.error?.describe(), "peer sent alert unknown_ca");
  * ```
  */
 export class TlsError extends Error {
@@ -94,6 +143,13 @@ export class TlsError extends Error {
   /** The peer sent this alert to us. */
   readonly received: boolean;
 
+  /**
+   * A fatal error with its alert.
+   *
+   * @param alert The alert code ({@link Alert}).
+   * @param message What went wrong, for the user.
+   * @param opts Whether the alert was sent to or received from the peer.
+   */
   constructor(
     alert: number,
     message: string,

@@ -20,17 +20,47 @@ export type ProtocolVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
 /**
  * Everything an engine needs to know, shared by every engine.
  *
- * @example
+ * @example Mutual TLS with ALPN: the server requires a client certificate
  * ```ts
- * const config: TlsConfig = {
+ * import { createTls13Engine, issueCertificate, Ssl, type TlsConfig } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true });
+ * const serverCert = issueCertificate({ commonName: "localhost", keyType: "ecdsa", issuer: ca, dnsNames: ["localhost"] });
+ * const clientCert = issueCertificate({ commonName: "alice", keyType: "ecdsa", issuer: ca, extKeyUsage: ["clientAuth"] });
+ *
+ * const clientConfig: TlsConfig = {
  *   role: "client",
- *   serverName: "localhost",
- *   caCertificates: [await Deno.readTextFile("certs/ca.crt")],
- *   verifyPeer: true,
+ *   serverName: "localhost", // SNI, and the name the server's certificate must carry
+ *   caCertificates: [ca.certPem],
+ *   certificateChain: clientCert.certPem,
+ *   privateKey: clientCert.keyPem,
+ *   alpnProtocols: ["h2", "http/1.1"],
  * };
+ * const serverConfig: TlsConfig = {
+ *   role: "server",
+ *   certificateChain: serverCert.certPem,
+ *   privateKey: serverCert.keyPem,
+ *   caCertificates: [ca.certPem],
+ *   requireClientCertificate: true,
+ *   alpnProtocols: ["http/1.1"],
+ * };
+ * const client = new Ssl(createTls13Engine, clientConfig);
+ * const server = new Ssl(createTls13Engine, serverConfig);
+ * client.handshake();
+ * while (client.wbio.pending > 0 || server.wbio.pending > 0) {
+ *   server.rbio.write(client.wbio.read());
+ *   server.handshake();
+ *   client.rbio.write(server.wbio.read());
+ *   client.handshake();
+ * }
+ * assert.equal(server.info?.peerCertificates.length, 1);
+ * assert.equal(server.info?.serverName, "localhost");
+ * assert.equal(client.info?.alpn, "http/1.1");
  * ```
  */
 export interface TlsConfig {
+  /** Which end this is. */
   role: Role;
   /** Our certificate chain, PEM, leaf first (server: required; client: for mutual TLS). */
   certificateChain?: string;
@@ -60,8 +90,9 @@ export interface TlsConfig {
   verifyHostname?: boolean;
   /** ALPN protocols in preference order. */
   alpnProtocols?: string[];
-  /** Lowest and highest protocol version this end accepts. */
+  /** Lowest protocol version this end accepts. */
   minVersion?: ProtocolVersion;
+  /** Highest protocol version this end accepts. */
   maxVersion?: ProtocolVersion;
   /** Receives NSS key log lines (SSLKEYLOGFILE format), only when the user asked for it. */
   keyLog?: (line: string) => void;
@@ -69,8 +100,9 @@ export interface TlsConfig {
   now?: () => Date;
 }
 
-/** What the handshake settled on; available once it completes. */
+/** What the handshake settled on; available once it completes (see the {@link TlsConfig} example). */
 export interface ConnectionInfo {
+  /** The protocol version. */
   protocol: ProtocolVersion;
   /** Cipher suite, IANA name, e.g. `TLS_AES_128_GCM_SHA256`. */
   cipher: string;
@@ -86,7 +118,29 @@ export interface ConnectionInfo {
   serverName?: string;
 }
 
-/** One line of protocol tracing, for `--state`/`--msg` style output. */
+/**
+ * One line of protocol tracing, for `--state`/`--msg` style output.
+ *
+ * @example One line of text per event
+ * ```ts
+ * import type { TraceEvent } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * function line(e: TraceEvent): string | undefined {
+ *   switch (e.kind) {
+ *     case "state":
+ *       return `SSL state: ${e.text}`;
+ *     case "message":
+ *       return `${e.direction === "in" ? "<<<" : ">>>"} ${e.name} [length ${e.length}]`;
+ *     case "record":
+ *       return `${e.direction === "in" ? "<<<" : ">>>"} record ${e.contentType} [length ${e.length}]`;
+ *     default:
+ *       return undefined; // secrets and bytes: only traced when asked for
+ *   }
+ * }
+ * assert.equal(line({ kind: "message", direction: "out", name: "ClientHello", length: 508 }), ">>> ClientHello [length 508]");
+ * ```
+ */
 export type TraceEvent =
   | { kind: "state"; text: string }
   | {
@@ -159,7 +213,24 @@ export type TraceEvent =
     reason: string;
   };
 
-/** Where an engine delivers what it produces. All calls are synchronous. */
+/**
+ * Where an engine delivers what it produces. All calls are synchronous.
+ *
+ * @example An engine driven directly, without {@link Ssl}
+ * ```ts
+ * import { createTls13Engine } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const toPeer: Uint8Array[] = [];
+ * const engine = createTls13Engine({ role: "client", serverName: "example.com" }, {
+ *   outgoing: (bytes) => toPeer.push(bytes),
+ *   plaintext: () => {},
+ * });
+ * engine.start();
+ * assert.equal(toPeer[0][0], 22); // a handshake record: the ClientHello
+ * assert.equal(engine.handshakeDone, false);
+ * ```
+ */
 export interface EngineSink {
   /** Encrypted bytes for the peer (goes to the wbio). */
   outgoing(bytes: Uint8Array): void;
@@ -181,6 +252,23 @@ export interface EngineSink {
  * `TlsError` (lib/ssl/alerts.ts); the alert to send, if any, has already been passed to
  * {@link EngineSink.outgoing}. After that the engine is dead: further calls
  * throw the same error.
+ *
+ * @example A fatal error: garbage instead of a ServerHello
+ * ```ts
+ * import { Alert, createTls13Engine, TlsError } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const toPeer: Uint8Array[] = [];
+ * const engine = createTls13Engine({ role: "client", serverName: "example.com" }, {
+ *   outgoing: (bytes) => toPeer.push(bytes),
+ *   plaintext: () => {},
+ * });
+ * engine.start();
+ * assert.throws(
+ *   () => engine.receive(new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n")),
+ *   (e) => e instanceof TlsError && e.sent && e.alert === Alert.unexpected_message,
+ * );
+ * ```
  */
 export interface TlsEngine {
   /** Client: emit the first flight (ClientHello). Server: nothing to do. */
@@ -203,5 +291,26 @@ export interface TlsEngine {
   readonly info: ConnectionInfo | undefined;
 }
 
-/** Builds an engine for one connection. */
+/**
+ * Builds an engine for one connection.
+ *
+ * @example A factory that wraps another, counting the encrypted bytes it sends
+ * ```ts
+ * import { createTls13Engine, type EngineFactory, Ssl } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * let sent = 0;
+ * const counting: EngineFactory = (config, sink) =>
+ *   createTls13Engine(config, {
+ *     ...sink,
+ *     outgoing: (bytes) => {
+ *       sent += bytes.length;
+ *       sink.outgoing(bytes);
+ *     },
+ *   });
+ * const ssl = new Ssl(counting, { role: "client", serverName: "example.com" });
+ * ssl.handshake();
+ * assert.equal(sent, ssl.wbio.pending);
+ * ```
+ */
 export type EngineFactory = (config: TlsConfig, sink: EngineSink) => TlsEngine;

@@ -15,10 +15,16 @@
  *
  * @example
  * ```ts
+ * import { MemoryBio } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
  * const bio = new MemoryBio();
  * bio.write(new Uint8Array([1, 2, 3]));
- * bio.pending; // 3
- * bio.read(2); // Uint8Array [1, 2]
+ * bio.write(new Uint8Array([4]));
+ * assert.equal(bio.pending, 4);
+ * assert.deepEqual(bio.read(2), new Uint8Array([1, 2]));
+ * assert.deepEqual(bio.read(), new Uint8Array([3, 4])); // joined
+ * assert.equal(bio.pending, 0);
  * ```
  */
 export class MemoryBio {

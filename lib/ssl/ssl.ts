@@ -28,9 +28,32 @@ import { RecordScanner } from "../protocol/records.ts";
  */
 export type SslStatus = "none" | "want-read" | "zero-return" | "ssl";
 
-/** Options for {@link Ssl} beyond the engine's {@link TlsConfig}. */
+/**
+ * Options for {@link Ssl} beyond the engine's {@link TlsConfig}.
+ *
+ * @example Trace the records and handshake messages a client sends
+ * ```ts
+ * import { createTls13Engine, Ssl, type TraceEvent } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const events: TraceEvent[] = [];
+ * const ssl = new Ssl(createTls13Engine, { role: "client", serverName: "example.com" }, {
+ *   trace: (e) => events.push(e),
+ * });
+ * ssl.handshake();
+ * const sent = events.filter((e) => (e.kind === "record" || e.kind === "message") && e.direction === "out");
+ * assert.deepEqual(sent.map((e) => e.kind === "record" ? e.contentType : e.kind === "message" && e.name), [
+ *   "ClientHello",
+ *   "handshake",
+ * ]);
+ * ```
+ */
 export interface SslOptions {
-  /** Receives protocol tracing: engine events plus every record in and out. */
+  /**
+   * Receives protocol tracing: the engine's state changes and handshake
+   * messages, and every record in and out — each record once, traced here
+   * from the bytes on the wire whichever engine runs.
+   */
   trace?: (event: TraceEvent) => void;
   /**
    * The tracer also gets secrets and bytes: every record whole, record
@@ -42,14 +65,34 @@ export interface SslOptions {
 /**
  * A TLS connection over two memory BIOs.
  *
- * @example
+ * @example A handshake, data and close_notify, with the network played by plain assignments
  * ```ts
- * const ssl = new Ssl(createForgeEngine, { role: "client", serverName: "localhost", caCertificates: [ca] });
- * ssl.handshake();                        // ClientHello into the wbio
- * await conn.write(ssl.wbio.read());      // BIO_read(wbio) → write(fd)
- * ssl.rbio.write(bytesFromSocket);        // read(fd) → BIO_write(rbio)
- * if (ssl.handshake() === "none") ssl.write(new TextEncoder().encode("hi"));
- * const data = ssl.read();                // SSL_read
+ * import { createTls13Engine, issueCertificate, Ssl } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true });
+ * const leaf = issueCertificate({ commonName: "localhost", keyType: "ecdsa", issuer: ca, dnsNames: ["localhost"] });
+ * const client = new Ssl(createTls13Engine, { role: "client", serverName: "localhost", caCertificates: [ca.certPem] });
+ * const server = new Ssl(createTls13Engine, { role: "server", certificateChain: leaf.certPem, privateKey: leaf.keyPem });
+ *
+ * assert.equal(client.handshake(), "want-read"); // SSL_do_handshake: ClientHello into the wbio
+ * server.rbio.write(client.wbio.read()); // BIO_read(wbio) → socket → BIO_write(rbio)
+ * assert.equal(server.handshake(), "want-read"); // ServerHello … Finished
+ * client.rbio.write(server.wbio.read());
+ * assert.equal(client.handshake(), "none"); // done on the client's side; its Finished is queued
+ * server.rbio.write(client.wbio.read());
+ * assert.equal(server.handshake(), "none");
+ *
+ * client.write(new TextEncoder().encode("ping")); // SSL_write
+ * server.rbio.write(client.wbio.read());
+ * assert.equal(new TextDecoder().decode(server.read()), "ping"); // SSL_read
+ * assert.equal(server.read().length, 0);
+ * assert.equal(server.getError(), "want-read"); // SSL_get_error: nothing more for now
+ *
+ * client.shutdown(); // SSL_shutdown: close_notify
+ * server.rbio.write(client.wbio.read());
+ * server.read();
+ * assert.equal(server.getError(), "zero-return");
  * ```
  */
 export class Ssl {
@@ -68,6 +111,13 @@ export class Ssl {
   readonly #trace?: (event: TraceEvent) => void;
   readonly #traceData: boolean;
 
+  /**
+   * A new connection, not started: the first {@link handshake} call starts it.
+   *
+   * @param factory The engine, e.g. `createTls13Engine`.
+   * @param config Role, certificates, trust anchors, versions: what every engine understands.
+   * @param options Tracing.
+   */
   constructor(factory: EngineFactory, config: TlsConfig, options: SslOptions = {}) {
     const trace = this.#trace = options.trace;
     const traceSecrets = this.#traceData = trace !== undefined && options.traceSecrets === true;

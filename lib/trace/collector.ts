@@ -110,12 +110,6 @@ export interface DataTotals {
 
 /**
  * Collects the events of one connection.
- *
- * @example
- * ```ts
- * const collector = new TraceCollector("client");
- * const ssl = new Ssl(factory, config, { trace: (e) => collector.add(e), traceSecrets: true });
- * ```
  */
 export class TraceCollector {
   readonly role: Role;

@@ -29,12 +29,6 @@ class Short extends Error {}
 
 /**
  * Walks a byte array, recording named fields as it goes.
- *
- * @example
- * ```ts
- * const a = new Annotator(bytes);
- * a.group("record header", 5, () => { a.u8("content type"); a.u16("legacy_record_version"); a.u16("length"); });
- * ```
  */
 export class Annotator {
   readonly bytes: Uint8Array;
@@ -130,11 +124,6 @@ const hex4 = (v: number) => `0x${v.toString(16).padStart(4, "0")}`;
 /**
  * The fields of a whole record as it crossed the wire: header, then the
  * body (messages for clear text, ciphertext and tag when protected).
- *
- * @example
- * ```ts
- * const fields = recordFields(recordBytes, true);
- * ```
  */
 export function recordFields(bytes: Uint8Array, isProtected: boolean): Field[] {
   const a = new Annotator(bytes);
@@ -163,11 +152,6 @@ export function recordFields(bytes: Uint8Array, isProtected: boolean): Field[] {
 /**
  * The fields of a protected record's inner plaintext (RFC 8446 §5.2):
  * content, the real content type, zero padding.
- *
- * @example
- * ```ts
- * const fields = plaintextFields(content, "handshake", 0);
- * ```
  */
 export function plaintextFields(
   content: Uint8Array,

@@ -11,11 +11,6 @@ import type { Field } from "./fields.ts";
 
 /**
  * Escapes text for HTML content and quoted attribute values.
- *
- * @example
- * ```ts
- * escapeHtml('<script>"x"</script>'); // "&lt;script&gt;&quot;x&quot;&lt;/script&gt;"
- * ```
  */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(
@@ -69,11 +64,6 @@ function brief(value: string | undefined): string {
 /**
  * A hex dump with every byte labelled by its innermost field, and the field
  * tree; `limit` bytes at most are drawn.
- *
- * @example
- * ```ts
- * const html = annotatedBytes(recordBytes, recordFields(recordBytes, false), "r1", 4096);
- * ```
  */
 export function annotatedBytes(bytes: Uint8Array, fields: Field[], prefix: string, limit: number): string {
   const flat = flatten(fields, prefix);

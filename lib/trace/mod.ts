@@ -3,14 +3,6 @@
  * from the trace events the TLS object emits (records, messages, plaintext,
  * key schedule, failure). The page is one self-contained HTML file.
  *
- * @example
- * ```ts
- * const page = new TracePage("client");
- * const ssl = new Ssl(factory, config, { trace: page.trace, traceSecrets: true });
- * // ... run the connection ...
- * await page.write("trace.html", { title: "client connected to 127.0.0.1:4433", info: ssl.info });
- * ```
- *
  * @module
  */
 

@@ -33,11 +33,6 @@ const n = (v: number) => v.toLocaleString("en-US");
 
 /**
  * The whole page as one string.
- *
- * @example
- * ```ts
- * const html = renderPage(collector, { title: "client connected to 127.0.0.1:4433", info: ssl.info });
- * ```
  */
 export function renderPage(c: TraceCollector, ctx: PageContext): string {
   const body = [

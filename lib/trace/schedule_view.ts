@@ -44,11 +44,6 @@ function keysRow(c: TraceCollector, k: KeysStep): string {
 
 /**
  * The key schedule section.
- *
- * @example
- * ```ts
- * const html = keySchedule(collector);
- * ```
  */
 export function keySchedule(c: TraceCollector): string {
   const intro = `<h2 id="key-schedule">Key schedule</h2>`;

@@ -45,14 +45,29 @@ function certToDer(cert: forge.pki.Certificate): Uint8Array {
 /**
  * A {@link TlsEngine} on `forge.tls`.
  *
- * @example
+ * @example Both ends on forge: TLS 1.0 with an RSA certificate (forge signs with RSA only)
  * ```ts
- * const engine = createForgeEngine({ role: "client", serverName: "localhost" }, {
- *   outgoing: (b) => rbioOfPeer.write(b),
- *   plaintext: (b) => console.log(b),
- * });
- * engine.start();
+ * import { createForgeEngine, issueCertificate, Ssl } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", isCA: true });
+ * const leaf = issueCertificate({ commonName: "localhost", issuer: ca, dnsNames: ["localhost"] });
+ * const client = new Ssl(createForgeEngine, { role: "client", serverName: "localhost", caCertificates: [ca.certPem] });
+ * const server = new Ssl(createForgeEngine, { role: "server", certificateChain: leaf.certPem, privateKey: leaf.keyPem });
+ * client.handshake();
+ * while (client.wbio.pending > 0 || server.wbio.pending > 0) {
+ *   server.rbio.write(client.wbio.read());
+ *   server.handshake();
+ *   client.rbio.write(server.wbio.read());
+ *   client.handshake();
+ * }
+ * assert.equal(client.info?.protocol, "TLSv1");
+ * assert.equal(client.info?.cipher, "TLS_RSA_WITH_AES_128_CBC_SHA");
  * ```
+ *
+ * @param config Role, certificates, trust anchors.
+ * @param sink Where encrypted bytes, plaintext and trace events go.
+ * @returns The engine, not started.
  */
 export function createForgeEngine(config: TlsConfig, sink: EngineSink): TlsEngine {
   return new ForgeEngine(config, sink);

@@ -39,10 +39,29 @@ import { SecretTracer } from "./secret_trace.ts";
 /**
  * A TLS 1.3 engine: the {@link TlsEngine} interface plus KeyUpdate.
  *
- * @example
+ * @example Updating the keys mid-connection (RFC 8446 §4.6.3)
  * ```ts
- * const engine = createTls13Engine(config, sink);
- * if (engine.handshakeDone) engine.keyUpdate(true);
+ * import { createTls13Engine, issueCertificate, Ssl, type Tls13Engine } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true });
+ * const leaf = issueCertificate({ commonName: "localhost", keyType: "ecdsa", issuer: ca, dnsNames: ["localhost"] });
+ * const client = new Ssl(createTls13Engine, { role: "client", serverName: "localhost", caCertificates: [ca.certPem] });
+ * const server = new Ssl(createTls13Engine, { role: "server", certificateChain: leaf.certPem, privateKey: leaf.keyPem });
+ * client.handshake();
+ * while (client.wbio.pending > 0 || server.wbio.pending > 0) {
+ *   server.rbio.write(client.wbio.read());
+ *   server.handshake();
+ *   client.rbio.write(server.wbio.read());
+ *   client.handshake();
+ * }
+ * (client.engine as Tls13Engine).keyUpdate(true); // and ask the server to update its keys too
+ * client.write(new TextEncoder().encode("under new keys"));
+ * server.rbio.write(client.wbio.read());
+ * assert.equal(new TextDecoder().decode(server.read()), "under new keys");
+ * client.rbio.write(server.wbio.read()); // the server's KeyUpdate answer
+ * assert.equal(client.read().length, 0);
+ * assert.equal(client.getError(), "want-read");
  * ```
  */
 export interface Tls13Engine extends TlsEngine {
@@ -375,14 +394,22 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
  * the optional third argument picks algorithms, the crypto provider and test
  * hooks.
  *
- * @example
+ * @example The first flight of a client
  * ```ts
- * const engine = createTls13Engine(
- *   { role: "client", serverName: "localhost", caCertificates: [caPem] },
- *   { outgoing: (b) => socketWrite(b), plaintext: (b) => console.log(b.length) },
- * );
- * engine.start(); // the ClientHello goes to outgoing()
+ * import { createTls13Engine, Ssl } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const ssl = new Ssl(createTls13Engine, { role: "client", serverName: "example.com", alpnProtocols: ["h2"] });
+ * assert.equal(ssl.handshake(), "want-read");
+ * const hello = ssl.wbio.read();
+ * assert.deepEqual([...hello.subarray(0, 3)], [22, 3, 1]); // a handshake record, legacy version TLS 1.0
+ * assert.equal(hello[5], 1); // ClientHello
  * ```
+ *
+ * @param config Role, certificates, trust anchors, versions.
+ * @param sink Where encrypted bytes, plaintext and trace events go.
+ * @param options Algorithms, crypto provider, test hooks.
+ * @returns The engine, not started.
  */
 export function createTls13Engine(config: TlsConfig, sink: EngineSink, options: Tls13Options = {}): Tls13Engine {
   return new Tls13Connection(config, sink, options);

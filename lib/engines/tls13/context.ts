@@ -20,9 +20,33 @@ import type { Extension } from "../../protocol/messages.ts";
 /**
  * Engine options beyond {@link TlsConfig}: algorithm choices and test hooks.
  *
- * @example
+ * @example A client whose first key share the server does not take: HelloRetryRequest (RFC 8446 §4.1.4)
  * ```ts
- * createTls13Engine(config, sink, { cipherSuites: ["TLS_CHACHA20_POLY1305_SHA256"], groups: ["secp256r1"] });
+ * import { issueCertificate, Ssl, tls13EngineFactory, type Tls13Options } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true });
+ * const leaf = issueCertificate({ commonName: "localhost", keyType: "ecdsa", issuer: ca, dnsNames: ["localhost"] });
+ * const clientOptions: Tls13Options = { groups: ["x25519", "secp256r1"], keyShareGroups: ["x25519"] };
+ * const serverOptions: Tls13Options = { groups: ["secp256r1"] };
+ * const client = new Ssl(tls13EngineFactory(clientOptions), {
+ *   role: "client",
+ *   serverName: "localhost",
+ *   caCertificates: [ca.certPem],
+ * });
+ * const server = new Ssl(tls13EngineFactory(serverOptions), {
+ *   role: "server",
+ *   certificateChain: leaf.certPem,
+ *   privateKey: leaf.keyPem,
+ * });
+ * client.handshake();
+ * while (client.wbio.pending > 0 || server.wbio.pending > 0) {
+ *   server.rbio.write(client.wbio.read());
+ *   server.handshake();
+ *   client.rbio.write(server.wbio.read());
+ *   client.handshake();
+ * }
+ * assert.equal(client.info?.group, "secp256r1");
  * ```
  */
 export interface Tls13Options {
@@ -91,11 +115,6 @@ export const GROUP_BY_NAME: Readonly<Record<string, number>> = {
 
 /**
  * Resolves option names; unknown names are a configuration error.
- *
- * @example
- * ```ts
- * const opts = resolveOptions({ groups: ["secp256r1"] }, new NodeCryptoProvider());
- * ```
  */
 export function resolveOptions(o: Tls13Options, fallback: () => CryptoProvider): ResolvedOptions {
   const suites = (o.cipherSuites ?? DEFAULT_SUITE_ORDER).map((name) => {
@@ -172,11 +191,6 @@ export interface RoleHandshake {
 /**
  * Verifies the peer's chain as configured; maps certificate problems to the
  * alert {@link CertificateError} carries.
- *
- * @example
- * ```ts
- * verifyPeerChain(certificates, config, "server");
- * ```
  */
 export function verifyPeerChain(chain: Uint8Array[], config: TlsConfig, purpose: "server" | "client"): void {
   if (config.verifyPeer === false) return;
@@ -208,11 +222,6 @@ const lastLoaded = new WeakMap<CryptoProvider, { chainPem: string; keyPem: strin
  * Loads {@link TlsConfig.certificateChain} and {@link TlsConfig.privateKey},
  * or returns undefined when either is missing. The same PEM with the same
  * provider gives the credentials parsed the first time.
- *
- * @example
- * ```ts
- * const creds = loadCredentials(config, provider);
- * ```
  */
 export function loadCredentials(config: TlsConfig, crypto: CryptoProvider): Credentials | undefined {
   const chainPem = config.certificateChain, keyPem = config.privateKey;
@@ -228,11 +237,6 @@ export function loadCredentials(config: TlsConfig, crypto: CryptoProvider): Cred
 
 /**
  * The first scheme the peer offered that our key can sign with.
- *
- * @example
- * ```ts
- * const scheme = chooseScheme(peerSchemes, creds.key); // e.g. 0x0804
- * ```
  */
 export function chooseScheme(offered: readonly number[], key: SigningKey): number | undefined {
   return offered.find((s) => CERTIFICATE_VERIFY_SCHEMES.includes(s) && schemeFitsKey(s, key));
@@ -243,11 +247,6 @@ export function chooseScheme(offered: readonly number[], key: SigningKey): numbe
  * hash long: another length is a malformed message, `decode_error`
  * (RFC 8446 §6.2); `decrypt_error` is kept for the right length with the
  * wrong value.
- *
- * @example
- * ```ts
- * verifyFinished(expected, body, "server");
- * ```
  */
 export function verifyFinished(expected: Uint8Array, received: Uint8Array, peer: "client" | "server"): void {
   if (received.length !== expected.length) {
@@ -258,11 +257,6 @@ export function verifyFinished(expected: Uint8Array, received: Uint8Array, peer:
 
 /**
  * Name of a group for {@link ConnectionInfo.group}.
- *
- * @example
- * ```ts
- * groupName(0x001d); // "x25519"
- * ```
  */
 export function groupName(g: number): string {
   return GROUP_NAMES[g] ?? `0x${g.toString(16).padStart(4, "0")}`;

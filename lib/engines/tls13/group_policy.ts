@@ -26,21 +26,11 @@ const POST_QUANTUM: ReadonlySet<number> = new Set([Group.X25519MLKEM768]);
 
 /**
  * Our default group order (client offer and server preference), OpenSSL 3.5's.
- *
- * @example
- * ```ts
- * createTls13Engine(config, sink, { groups: [...DEFAULT_GROUPS] });
- * ```
  */
 export const DEFAULT_GROUPS: readonly string[] = ["X25519MLKEM768", "x25519", "secp256r1", "secp384r1"];
 
 /**
  * The groups a client sends key shares for in its first ClientHello.
- *
- * @example
- * ```ts
- * clientKeyShareGroups([Group.X25519MLKEM768, Group.x25519, Group.secp256r1]); // [0x11ec, 0x001d]
- * ```
  */
 export function clientKeyShareGroups(ours: readonly number[]): number[] {
   const [first] = ours;
@@ -60,12 +50,6 @@ export type GroupSelection =
  * (RFC 8446 §4.2.7, §4.2.8). Throws `illegal_parameter` for a share of a
  * group the client did not list or two shares for one group, and
  * `handshake_failure` when there is no group in common.
- *
- * @example
- * ```ts
- * const choice = selectGroup([Group.X25519MLKEM768, Group.x25519], clientGroups, clientShares);
- * if (choice.retryGroup !== undefined) sendHelloRetryRequest(choice.retryGroup);
- * ```
  */
 export function selectGroup(
   ours: readonly number[],

@@ -12,12 +12,6 @@ import { HANDSHAKE_NAMES, maxHandshakeLength } from "../../protocol/constants.ts
 
 /**
  * Joins handshake fragments into whole messages.
- *
- * @example
- * ```ts
- * const hs = new HandshakeReassembler();
- * hs.push(fragment, (raw) => console.log("message type", raw[0], "of", raw.length - 4, "bytes"));
- * ```
  */
 export class HandshakeReassembler {
   #buf = new Uint8Array(1024);

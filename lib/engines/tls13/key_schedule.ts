@@ -13,11 +13,6 @@ import type { CryptoProvider, HashAlgorithm, HashContext } from "../../crypto/pr
 
 /**
  * HKDF-Expand (RFC 5869 §2.3) on the provider's HMAC.
- *
- * @example
- * ```ts
- * const okm = hkdfExpand(provider, "sha256", prk, info, 42);
- * ```
  */
 export function hkdfExpand(
   p: CryptoProvider,
@@ -40,11 +35,6 @@ export function hkdfExpand(
 
 /**
  * HKDF-Extract (RFC 5869 §2.2).
- *
- * @example
- * ```ts
- * const prk = hkdfExtract(provider, "sha256", salt, ikm);
- * ```
  */
 export function hkdfExtract(p: CryptoProvider, alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
   return p.hmac(alg, salt, ikm);
@@ -54,11 +44,6 @@ const LABEL_PREFIX = new TextEncoder().encode("tls13 ");
 
 /**
  * HKDF-Expand-Label (RFC 8446 §7.1): the label gets the `tls13 ` prefix.
- *
- * @example
- * ```ts
- * const key = hkdfExpandLabel(provider, "sha256", secret, "key", new Uint8Array(0), 16);
- * ```
  */
 export function hkdfExpandLabel(
   p: CryptoProvider,
@@ -77,11 +62,6 @@ export function hkdfExpandLabel(
 
 /**
  * Derive-Secret (RFC 8446 §7.1) given the transcript hash already computed.
- *
- * @example
- * ```ts
- * const cHs = deriveSecret(provider, "sha256", handshakeSecret, "c hs traffic", helloHash);
- * ```
  */
 export function deriveSecret(
   p: CryptoProvider,
@@ -101,11 +81,6 @@ export interface TrafficKeys {
 
 /**
  * The record protection key and IV derived from a traffic secret.
- *
- * @example
- * ```ts
- * const { key, iv } = trafficKeys(provider, suite, serverHandshakeSecret);
- * ```
  */
 export function trafficKeys(p: CryptoProvider, suite: CipherSuiteInfo, secret: Uint8Array): TrafficKeys {
   const empty = new Uint8Array(0);
@@ -118,11 +93,6 @@ export function trafficKeys(p: CryptoProvider, suite: CipherSuiteInfo, secret: U
 /**
  * Finished.verify_data (RFC 8446 §4.4.4) for a base key (a handshake traffic
  * secret) over a transcript hash.
- *
- * @example
- * ```ts
- * const verify = finishedVerifyData(provider, suite, serverHandshakeSecret, transcriptHash);
- * ```
  */
 export function finishedVerifyData(
   p: CryptoProvider,
@@ -136,11 +106,6 @@ export function finishedVerifyData(
 
 /**
  * The next traffic secret after a KeyUpdate (RFC 8446 §7.2).
- *
- * @example
- * ```ts
- * const next = nextTrafficSecret(provider, suite, current);
- * ```
  */
 export function nextTrafficSecret(p: CryptoProvider, suite: CipherSuiteInfo, secret: Uint8Array): Uint8Array {
   return hkdfExpandLabel(p, suite.hash, secret, "traffic upd", new Uint8Array(0), suite.hashLength);
@@ -172,11 +137,6 @@ export type SecretTrace = (name: string, value: Uint8Array, derivation: string, 
  * Runs the RFC 8446 §7.1 schedule for a handshake without PSK: from the
  * (EC)DHE shared secret and the ClientHello..ServerHello hash to the
  * handshake traffic secrets and the master secret.
- *
- * @example
- * ```ts
- * const hs = handshakeSecrets(provider, suite, sharedSecret, transcript.hash());
- * ```
  */
 export function handshakeSecrets(
   p: CryptoProvider,
@@ -227,11 +187,6 @@ export function handshakeSecrets(
 /**
  * The application traffic and exporter secrets, from the master secret and the
  * hash of ClientHello..server Finished.
- *
- * @example
- * ```ts
- * const app = applicationSecrets(provider, suite, hs.master, transcript.hash());
- * ```
  */
 export function applicationSecrets(
   p: CryptoProvider,
@@ -268,14 +223,6 @@ export function applicationSecrets(
 /**
  * The running handshake transcript. The client learns the hash function only
  * from ServerHello, so messages are kept until {@link select} is called.
- *
- * @example
- * ```ts
- * const t = new Transcript(provider);
- * t.add(clientHelloBytes);
- * t.select("sha256");
- * const h = t.hash();
- * ```
  */
 export class Transcript {
   readonly #p: CryptoProvider;

@@ -1,13 +1,7 @@
 /**
  * A TLS 1.3 engine (RFC 8446), client and server, behind the project's
- * sans-IO {@link TlsEngine} interface.
- *
- * @example
- * ```ts
- * import { createTls13Engine } from "./mod.ts";
- * import { Ssl } from "../../ssl/ssl.ts";
- * const ssl = new Ssl(createTls13Engine, { role: "client", serverName: "localhost", caCertificates: [caPem] });
- * ```
+ * sans-IO {@link TlsEngine} interface. `lib/mod.ts` re-exports what a user
+ * needs; the rest is here for tests and benchmarks.
  *
  * @module
  */
@@ -38,11 +32,28 @@ export type { Extension } from "../../protocol/messages.ts";
  * An {@link EngineFactory} with fixed TLS 1.3 options (cipher suites,
  * groups, crypto provider).
  *
- * @example
+ * @example A server that speaks AES-256-GCM only
  * ```ts
- * const factory = tls13EngineFactory({ cipherSuites: ["TLS_CHACHA20_POLY1305_SHA256"] });
- * const ssl = new Ssl(factory, config);
+ * import { createTls13Engine, issueCertificate, Ssl, tls13EngineFactory } from "@ssl-nonblock/tls";
+ * import assert from "node:assert/strict";
+ *
+ * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true });
+ * const leaf = issueCertificate({ commonName: "localhost", keyType: "ecdsa", issuer: ca, dnsNames: ["localhost"] });
+ * const strict = tls13EngineFactory({ cipherSuites: ["TLS_AES_256_GCM_SHA384"] });
+ * const server = new Ssl(strict, { role: "server", certificateChain: leaf.certPem, privateKey: leaf.keyPem });
+ * const client = new Ssl(createTls13Engine, { role: "client", serverName: "localhost", caCertificates: [ca.certPem] });
+ * client.handshake();
+ * while (client.wbio.pending > 0 || server.wbio.pending > 0) {
+ *   server.rbio.write(client.wbio.read());
+ *   server.handshake();
+ *   client.rbio.write(server.wbio.read());
+ *   client.handshake();
+ * }
+ * assert.equal(client.info?.cipher, "TLS_AES_256_GCM_SHA384");
  * ```
+ *
+ * @param options The options every connection gets.
+ * @returns A factory for {@link Ssl}.
  */
 export function tls13EngineFactory(options: Tls13Options): EngineFactory {
   return (config, sink): TlsEngine => createTls13Engine(config, sink, options);

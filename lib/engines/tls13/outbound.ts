@@ -38,13 +38,6 @@ export interface Epoch {
 
 /**
  * Builds the engine's output.
- *
- * @example
- * ```ts
- * const out = new Outbound(crypto, sink);
- * out.queueHandshake(clientHelloMessage, 0x0301);
- * out.deliver(); // one ClientHello record to sink.outgoing()
- * ```
  */
 export class Outbound {
   readonly #crypto: CryptoProvider;

@@ -21,12 +21,6 @@ const HEADER = 5;
 /**
  * One direction's record protection: AEAD, static IV and sequence number.
  * The per-record nonce (RFC 8446 §5.3) is written into one reused buffer.
- *
- * @example
- * ```ts
- * const prot = new RecordProtection(provider.aead("aes-128-gcm", key), iv);
- * const nonce = prot.nextNonce(); // iv XOR 0, then iv XOR 1, ...
- * ```
  */
 export class RecordProtection {
   readonly aead: AeadCipher;
@@ -83,12 +77,6 @@ export interface InboundRecord {
 
 /**
  * Reassembles and unprotects incoming records.
- *
- * @example
- * ```ts
- * const reader = new RecordReader();
- * reader.push(bytes, (rec) => console.log(rec.type, rec.fragment.length));
- * ```
  */
 export class RecordReader {
   /** Read protection; undefined while records are plaintext. */
@@ -221,12 +209,6 @@ export class RecordReader {
 
 /**
  * Builds records for output.
- *
- * @example
- * ```ts
- * const writer = new RecordWriter();
- * const wire = writer.seal(ContentType.handshake, clientHello, 0x0301);
- * ```
  */
 export class RecordWriter {
   /** Write protection; undefined while records are plaintext. */

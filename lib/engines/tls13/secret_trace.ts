@@ -17,12 +17,6 @@ const AEAD_TAG = 16;
 
 /**
  * Emits the secret-bearing events of one connection.
- *
- * @example
- * ```ts
- * const secrets = SecretTracer.for(sink); // undefined unless sink.traceSecrets
- * secrets?.keys("read", suite, secret, trafficKeys(crypto, suite, secret));
- * ```
  */
 export class SecretTracer {
   readonly #trace: (event: TraceEvent) => void;
