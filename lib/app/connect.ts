@@ -16,11 +16,6 @@ export type Resolver = (hostname: string) => Promise<string[]>;
 /**
  * The system resolver (getaddrinfo: /etc/hosts, then DNS), every address,
  * in its order.
- *
- * @example
- * ```ts
- * await resolveAll("localhost"); // e.g. ["::1", "127.0.0.1"]
- * ```
  */
 export async function resolveAll(hostname: string): Promise<string[]> {
   const found = await lookup(hostname, { all: true, order: "verbatim" });
@@ -34,12 +29,6 @@ export class ConnectError extends Error {
 
 /**
  * Connects to the first address of `hostname` that accepts; says which one.
- *
- * @example
- * ```ts
- * const { conn, address } = await connectAny("localhost", 55555);
- * console.error(`connected via ${address}`);
- * ```
  */
 export async function connectAny(
   hostname: string,
