@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { createForgeEngine } from "../lib/engines/forge/forge_engine.ts";
 import { createTls13Engine } from "../lib/engines/tls13/mod.ts";
+import { createTls12Engine } from "../lib/engines/tls12/mod.ts";
 import { TlsError } from "../lib/ssl/alerts.ts";
 import type { EngineFactory, TlsConfig, TlsEngine } from "../lib/ssl/engine.ts";
 import { pem } from "./helpers.ts";
@@ -107,7 +108,7 @@ function record(engine: EngineFactory, client: TlsConfig, server: TlsConfig): Fl
   c.receive(serverFlight);
   const clientFinish = drain(toServer);
   s.receive(clientFinish);
-  c.receive(drain(toClient)); // TLS 1.0/1.1 has a fourth flight; TLS 1.3 sends nothing more here
+  c.receive(drain(toClient)); // TLS 1.0-1.2 have a fourth flight; TLS 1.3 sends nothing more here
   assert.ok(c.handshakeDone && s.handshakeDone, "the recorded handshake completed");
   return { clientHello, serverFlight, clientFinish };
 }
@@ -151,7 +152,12 @@ async function regressionInputs(): Promise<{ name: string; bytes: Uint8Array }[]
   return out;
 }
 
-for (const [name, engine] of [["tls13", createTls13Engine], ["forge", createForgeEngine]] as const) {
+for (
+  const [name, engine] of [["tls13", createTls13Engine], ["tls12", createTls12Engine], [
+    "forge",
+    createForgeEngine,
+  ]] as const
+) {
   Deno.test(`fuzz ${name}: mutated and random input to both roles ends in success or a clean error`, async () => {
     const serverConfig: TlsConfig = {
       role: "server",

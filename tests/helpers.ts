@@ -144,11 +144,18 @@ export class Proc {
   constructor(
     cmd: string,
     args: string[],
-    opts: { cwd?: string; stdin?: "piped" | "null"; closeStdout?: boolean; hashStdout?: boolean } = {},
+    opts: {
+      cwd?: string;
+      stdin?: "piped" | "null";
+      closeStdout?: boolean;
+      hashStdout?: boolean;
+      env?: Record<string, string>;
+    } = {},
   ) {
     this.child = new Deno.Command(cmd, {
       args,
       cwd: opts.cwd ?? ROOT,
+      env: opts.env,
       stdin: opts.stdin ?? "piped",
       stdout: "piped",
       stderr: "piped",
@@ -408,4 +415,21 @@ export async function servedNext(port: number, server: Proc, word: string, ...ar
   await client.closeStdin();
   assert.equal((await client.exit()).code, 0, client.stderr);
   await until(() => dec.decode(server.stdout) === before + word, `"${word.trim()}" at the server`);
+}
+
+/**
+ * s_client lines typed after the handshake, then stdin EOF; checks data both
+ * ways and that the server completed a handshake in `version`.
+ */
+export async function chatWithSClient(server: Proc, sClient: Proc, tag: string, version = "TLSv1.3"): Promise<void> {
+  const dec = new TextDecoder();
+  const done = new RegExp(`handshake complete: ${version.replace(".", "\\.")}`);
+  await server.waitFor(done, 15000, (server.stderr.match(new RegExp(done.source, "g")) ?? []).length + 1);
+  const before = dec.decode(server.stdout);
+  await sClient.write(`${tag} from s_client\n`);
+  await server.write(`${tag} from server.ts\n`);
+  await until(() => dec.decode(server.stdout) === `${before}${tag} from s_client\n`, `${tag}: data at server.ts`);
+  await until(() => dec.decode(sClient.stdout).includes(`${tag} from server.ts\n`), `${tag}: data at s_client`);
+  await sClient.closeStdin();
+  await sClient.exit();
 }

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  chatWithSClient,
   clientArgs,
   clientArgsIn,
   DENO,
@@ -28,22 +29,6 @@ import { issueCertificate } from "../lib/pki/certgen.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** s_client lines typed after the handshake, then stdin EOF; checks data both ways. */
-async function chatWithSClient(server: Proc, sClient: Proc, tag: string): Promise<void> {
-  await server.waitFor(
-    /handshake complete: TLSv1\.3/,
-    15000,
-    (server.stderr.match(/handshake complete/g) ?? []).length + 1,
-  );
-  const before = dec.decode(server.stdout);
-  await sClient.write(`${tag} from s_client\n`);
-  await server.write(`${tag} from server.ts\n`);
-  await until(() => dec.decode(server.stdout) === `${before}${tag} from s_client\n`, `${tag}: data at server.ts`);
-  await until(() => dec.decode(sClient.stdout).includes(`${tag} from server.ts\n`), `${tag}: data at s_client`);
-  await sClient.closeStdin();
-  await sClient.exit();
-}
 
 Deno.test("the seed's own command, openssl s_client -msg -debug -state -showcerts, chats both ways over TLS 1.3", async () => {
   const port = freePort();
@@ -468,15 +453,25 @@ Deno.test("negative: unknown CA, wrong host name, expired, not yet valid, CA as 
   }
 });
 
-Deno.test("negative: a TLS 1.2-only client gets protocol_version; with --min-version TLSv1 a TLS 1.0 client is served by forge", async () => {
+Deno.test("negative: a TLS 1.1-only client gets protocol_version, a TLS 1.2-only one is served; with --min-version TLSv1 a TLS 1.0 client is served by forge", async () => {
   const port = freePort();
   const server = await startServer(port);
   try {
-    const old = new Proc("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-tls1_2", "-quiet"]);
+    const old = new Proc("openssl", [
+      "s_client",
+      "-connect",
+      `127.0.0.1:${port}`,
+      "-tls1_1",
+      "-cipher",
+      "DEFAULT@SECLEVEL=0",
+      "-quiet",
+    ]);
     await old.closeStdin();
     await old.exit();
     assert.match(old.stderr, /protocol version/i);
-    await server.waitFor(/client does not offer TLS 1\.3 .*\(alert protocol_version sent\)/);
+    await server.waitFor(/client offers no version in TLSv1\.2 to TLSv1\.3 .*\(alert protocol_version sent\)/);
+    await servedNext(port, server, "over TLS 1.2\n", "--max-version", "TLSv1.2");
+    await server.waitFor(/handshake complete: TLSv1\.2, /);
   } finally {
     await server.stop();
   }

@@ -148,6 +148,7 @@ Deno.test("the ClientHello probe reads only framing and supported_versions: othe
   assert.deepEqual(parseClientHelloVersions(record), {
     complete: true,
     offersTls13: false,
+    offersTls12: true,
     malformed: false,
     legacyVersion: 0x0303,
   });

@@ -175,7 +175,13 @@ Deno.test("a ClientHello without TLS 1.3 in supported_versions is protocol_versi
   const wire = drain(server.outbox);
   assert.deepEqual([...wire], [21, 3, 3, 0, 2, 2, 70]); // a plaintext fatal alert
   const probe = parseClientHelloVersions(tls12);
-  assert.deepEqual(probe, { complete: true, offersTls13: false, malformed: false, legacyVersion: 0x0303 });
+  assert.deepEqual(probe, {
+    complete: true,
+    offersTls13: false,
+    offersTls12: true,
+    malformed: false,
+    legacyVersion: 0x0303,
+  });
 });
 
 Deno.test("ClientHello extension checks: duplicates, missing signature_algorithms, misplaced pre_shared_key", async () => {
@@ -243,6 +249,7 @@ Deno.test("parseClientHelloVersions: partial, TLS 1.3, split over records, garba
   assert.deepEqual(parseClientHelloVersions(hello), {
     complete: true,
     offersTls13: true,
+    offersTls12: false,
     malformed: false,
     legacyVersion: 0x0303,
   });

@@ -7,8 +7,9 @@
  *   while the engine is built (a forge server takes the client's first
  *   suite it knows, so pinning the client decides).
  * - tls13: the engine's own `cipherSuites` option, and `groups` for one row
- *   per key exchange group. Loaded only when that engine is registered, so
- *   this file does not depend on it otherwise.
+ *   per key exchange group; tls12: its `cipherSuites` option. Loaded only
+ *   when that engine is registered, so this file does not depend on it
+ *   otherwise.
  *
  * @module
  */
@@ -71,6 +72,16 @@ async function tls13Pins(): Promise<SuitePins> {
   };
 }
 
+async function tls12Pins(): Promise<SuitePins> {
+  const tls12 = await import("../../lib/engines/tls12/mod.ts");
+  return {
+    // The bench's certificate is RSA (gen-certs' default), so the ECDHE_RSA suites.
+    suites: tls12.TLS12_SUITES.filter((s) => s.auth === "rsa").map((s) => s.name),
+    method: "with the engine's cipherSuites option (tls12EngineFactory), RSA certificate",
+    factory: (suite) => tls12.tls12EngineFactory({ cipherSuites: [suite] }),
+  };
+}
+
 /**
  * Suite pinning for the engine registered as `name`, or undefined when
  * there is no way to pin its suites.
@@ -87,6 +98,8 @@ export async function suitePins(name: string, base: EngineFactory): Promise<Suit
       return forgePins(base);
     case "tls13":
       return await tls13Pins();
+    case "tls12":
+      return await tls12Pins();
     default:
       return undefined;
   }

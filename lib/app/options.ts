@@ -8,7 +8,8 @@
 import { fail } from "./cli.ts";
 import type { EngineFactory, ProtocolVersion } from "../ssl/engine.ts";
 import { createTls13Engine, GROUP_BY_NAME, tls13EngineFactory } from "../engines/tls13/mod.ts";
-import { versionRouter } from "../engines/version_router.ts";
+import { createTls12Engine, TLS12_GROUP_NAMES, tls12EngineFactory } from "../engines/tls12/mod.ts";
+import { clientVersionRouter, versionRouter } from "../engines/version_router.ts";
 import { keyMatchesCertificate } from "../pki/x509.ts";
 import { createForgeEngine } from "../engines/forge/forge_engine.ts";
 import type { TraceFlags } from "./report.ts";
@@ -36,13 +37,14 @@ export const COMMON_OPTIONS = {
 } as const;
 
 /** Help text for {@link COMMON_OPTIONS}. */
-export const COMMON_HELP = `  --min-version V          lowest protocol version: TLSv1.3 (default), TLSv1.1 or TLSv1
-  --max-version V          highest protocol version: TLSv1.3 (default), TLSv1.1 or TLSv1
-                           (TLS 1.0/1.1 use the legacy forge engine; TLS 1.2 is not offered)
-  --engine NAME            force an engine: tls13 or forge (default: chosen by version)
+export const COMMON_HELP =
+  `  --min-version V          lowest protocol version: TLSv1.2 (default), TLSv1.3, TLSv1.1 or TLSv1
+  --max-version V          highest protocol version: TLSv1.3 (default), TLSv1.2, TLSv1.1 or TLSv1
+                           (TLS 1.0/1.1 use the legacy forge engine)
+  --engine NAME            force an engine: tls13, tls12 or forge (default: chosen by version)
   --alpn LIST              ALPN protocols, comma-separated, in preference order
-  --groups LIST            TLS 1.3 key exchange groups in preference order, separated by : or ,
-                           (default X25519MLKEM768:X25519:P-256:P-384)
+  --groups LIST            key exchange groups in preference order, separated by : or ,
+                           (default X25519MLKEM768:X25519:P-256:P-384; TLS 1.2 uses the ECDHE ones)
   --keylog FILE            append TLS secrets to FILE (SSLKEYLOGFILE format) for Wireshark
   --trace-html FILE        write an illustrated page of the connection, secrets included, to
                            FILE (mode 0600) when it ends; a server rewrites it per connection
@@ -55,71 +57,102 @@ export const COMMON_HELP = `  --min-version V          lowest protocol version: 
   --idle-timeout S         drop a connection idle for longer (default 0: never)
   -h, --help               this help`;
 
-/** TLS 1.3 engine as the programs use it: default options. */
+/** TLS 1.3 and TLS 1.2 engines as the programs use them: default options. */
 const tls13: EngineFactory = createTls13Engine;
+const tls12: EngineFactory = createTls12Engine;
 
-/** The TLS 1.3 engine with the `--groups` order, if one was given. */
-function tls13WithGroups(text: string | undefined): EngineFactory {
-  if (text === undefined) return tls13;
+/** The `--groups` order: every name for TLS 1.3, the ECDHE ones for TLS 1.2 (undefined: the defaults). */
+function parseGroups(text: string | undefined): { tls13?: string[]; tls12?: string[] } {
+  if (text === undefined) return {};
   const groups = text.split(/[:,]/).map((g) => g.trim());
   for (const g of groups) {
     if (!Object.hasOwn(GROUP_BY_NAME, g)) {
       fail(`--groups: unknown group '${g}' (choose from X25519MLKEM768, X25519, P-256, P-384)`);
     }
   }
-  return tls13EngineFactory({ groups });
+  const ecdhe = groups.filter((g) => TLS12_GROUP_NAMES.includes(g));
+  return { tls13: groups, tls12: ecdhe.length ? ecdhe : undefined };
 }
 
 /** Engines by their `--engine` name. */
 export const ENGINES: Readonly<Record<string, EngineFactory>> = {
   tls13,
+  tls12,
   forge: createForgeEngine,
 };
 
 const VERSIONS: Record<string, number> = { "TLSv1": 1, "TLSv1.1": 2, "TLSv1.2": 3, "TLSv1.3": 4 };
 
+/** The versions each forced engine speaks, which are also its defaults. */
+const ENGINE_RANGE: Record<string, [ProtocolVersion, ProtocolVersion]> = {
+  tls13: ["TLSv1.3", "TLSv1.3"],
+  tls12: ["TLSv1.2", "TLSv1.2"],
+  forge: ["TLSv1", "TLSv1.1"],
+};
+
 function parseVersion(text: string | undefined, flag: string, fallback: ProtocolVersion): ProtocolVersion {
   if (text === undefined) return fallback;
-  if (!(text in VERSIONS)) fail(`--${flag} takes TLSv1, TLSv1.1 or TLSv1.3, got '${text}'`);
-  if (text === "TLSv1.2") fail(`TLS 1.2 is not implemented: use TLSv1.3, or TLSv1.1 for legacy peers`);
+  if (!(text in VERSIONS)) fail(`--${flag} takes TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3, got '${text}'`);
   return text as ProtocolVersion;
 }
 
 /**
- * Picks the engine from `--engine` and the version flags.
- * - server: TLS 1.3 clients always go to the TLS 1.3 engine; older ones to
- *   the forge engine only when `--min-version` allows them;
- * - client: one engine per connection — TLS 1.3, or forge when
- *   `--max-version` is below TLS 1.3.
+ * Picks the engine from `--engine` and the version flags (default: TLS 1.2
+ * to TLS 1.3).
+ * - server: each client goes to the engine for the highest version both
+ *   accept: TLS 1.3, TLS 1.2, or forge for TLS 1.0/1.1 when `--min-version`
+ *   allows them;
+ * - client: one ClientHello offering TLS 1.3 and TLS 1.2, continued in the
+ *   version the server picks; only one of them when the range says so; forge
+ *   when `--max-version` is below TLS 1.2.
+ *
+ * @example
+ * ```ts
+ * const { engine } = chooseEngine("server", { "min-version": "TLSv1" });
+ * ```
  */
 export function chooseEngine(
   role: "server" | "client",
   values: { engine?: string; "min-version"?: string; "max-version"?: string; groups?: string },
 ): { engine: EngineFactory; minVersion: ProtocolVersion; maxVersion: ProtocolVersion } {
-  const tls13 = tls13WithGroups(values.groups);
+  const groups = parseGroups(values.groups);
+  const tls13 = groups.tls13 ? tls13EngineFactory({ groups: groups.tls13 }) : ENGINES.tls13;
+  const tls12 = groups.tls12 ? tls12EngineFactory({ groups: groups.tls12 }) : ENGINES.tls12;
   const forced = values.engine;
   if (forced !== undefined && !(forced in ENGINES)) {
     fail(`unknown engine '${forced}' (choose from: ${Object.keys(ENGINES).join(", ")})`);
   }
-  const legacyDefault = forced === "forge";
-  const minVersion = parseVersion(values["min-version"], "min-version", legacyDefault ? "TLSv1" : "TLSv1.3");
-  const maxVersion = parseVersion(values["max-version"], "max-version", legacyDefault ? "TLSv1.1" : "TLSv1.3");
+  const [defaultMin, defaultMax] = forced ? ENGINE_RANGE[forced] : ["TLSv1.2", "TLSv1.3"] as const;
+  const minVersion = parseVersion(values["min-version"], "min-version", defaultMin);
+  const maxVersion = parseVersion(values["max-version"], "max-version", defaultMax);
   if (VERSIONS[minVersion] > VERSIONS[maxVersion]) {
     fail(`--min-version ${minVersion} is above --max-version ${maxVersion}`);
   }
+  if (forced) {
+    const [lo, hi] = ENGINE_RANGE[forced];
+    if (VERSIONS[minVersion] < VERSIONS[lo] || VERSIONS[maxVersion] > VERSIONS[hi]) {
+      const range = lo === hi ? lo : `${lo} to ${hi}`;
+      fail(`the ${forced} engine speaks ${range} only: set --min-version/--max-version within it`);
+    }
+    const engine = forced === "tls13" ? tls13 : forced === "tls12" ? tls12 : ENGINES[forced];
+    return { engine, minVersion, maxVersion };
+  }
   const legacyAllowed = VERSIONS[minVersion] <= VERSIONS["TLSv1.1"];
-  const modernAllowed = maxVersion === "TLSv1.3";
-  if (forced === "forge" && modernAllowed) fail("the forge engine speaks TLS 1.0 and 1.1 only: --max-version TLSv1.1");
-  if (forced === "tls13" && legacyAllowed) fail("the tls13 engine speaks TLS 1.3 only: --min-version TLSv1.3");
-  if (forced) return { engine: forced === "tls13" ? tls13 : ENGINES[forced], minVersion, maxVersion };
-  if (!modernAllowed) return { engine: createForgeEngine, minVersion, maxVersion };
+  const tls12Allowed = VERSIONS[minVersion] <= VERSIONS["TLSv1.2"] && VERSIONS[maxVersion] >= VERSIONS["TLSv1.2"];
+  if (VERSIONS[maxVersion] <= VERSIONS["TLSv1.1"]) return { engine: createForgeEngine, minVersion, maxVersion };
   if (role === "client") {
     if (legacyAllowed) {
-      fail("the client speaks either TLS 1.3 or TLS 1.0-1.1 on a connection, not both: choose with --max-version");
+      fail("the client speaks either TLS 1.2-1.3 or TLS 1.0-1.1 on a connection, not both: choose with --max-version");
     }
-    return { engine: tls13, minVersion, maxVersion };
+    const both = () => clientVersionRouter({ tls13: { groups: groups.tls13 }, tls12: { groups: groups.tls12 } });
+    const engine = maxVersion === "TLSv1.2" ? tls12 : minVersion === "TLSv1.3" ? tls13 : both();
+    return { engine, minVersion, maxVersion };
   }
-  return { engine: versionRouter(tls13, legacyAllowed ? createForgeEngine : undefined), minVersion, maxVersion };
+  return {
+    engine: versionRouter(tls13, legacyAllowed ? createForgeEngine : undefined, tls12Allowed ? tls12 : undefined),
+    minVersion,
+    maxVersion,
+  };
 }
 
 /** ALPN protocol list from `--alpn a,b`. */

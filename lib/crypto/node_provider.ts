@@ -48,6 +48,9 @@ const SCHEME_HASH: Record<number, string | null> = {
   [SignatureScheme.rsa_pss_rsae_sha256]: "sha256",
   [SignatureScheme.rsa_pss_rsae_sha384]: "sha384",
   [SignatureScheme.rsa_pss_rsae_sha512]: "sha512",
+  [SignatureScheme.rsa_pkcs1_sha256]: "sha256",
+  [SignatureScheme.rsa_pkcs1_sha384]: "sha384",
+  [SignatureScheme.rsa_pkcs1_sha512]: "sha512",
   [SignatureScheme.ecdsa_secp256r1_sha256]: "sha256",
   [SignatureScheme.ecdsa_secp384r1_sha384]: "sha384",
   [SignatureScheme.ed25519]: null,
@@ -164,9 +167,19 @@ class NodeSigningKey implements SigningKey {
   }
 }
 
-/** node:crypto sign/verify options for a scheme's key: PSS salt = hash length, ECDSA in DER. */
-function signOptions(key: KeyObject, hash: string | null) {
+const PKCS1_SCHEMES = new Set<number>([
+  SignatureScheme.rsa_pkcs1_sha256,
+  SignatureScheme.rsa_pkcs1_sha384,
+  SignatureScheme.rsa_pkcs1_sha512,
+]);
+
+/**
+ * node:crypto sign/verify options for a scheme's key: PKCS#1 v1.5 for
+ * rsa_pkcs1_* (TLS 1.2), else PSS with salt = hash length; ECDSA in DER.
+ */
+function signOptions(key: KeyObject, hash: string | null, scheme: number) {
   if (key.asymmetricKeyType === "rsa") {
+    if (PKCS1_SCHEMES.has(scheme)) return { key, padding: constants.RSA_PKCS1_PADDING };
     return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LEN[hash!] };
   }
   return { key, dsaEncoding: "der" as const };
@@ -291,7 +304,7 @@ export class NodeCryptoProvider implements CryptoProvider {
     if (hash === undefined || !(key instanceof NodeSigningKey) || !schemeFitsKey(scheme, key)) {
       throw new TlsError(Alert.internal_error, `cannot sign with scheme 0x${scheme.toString(16)}`);
     }
-    return new Uint8Array(nodeSign(hash, data, signOptions(key.key, hash)));
+    return new Uint8Array(nodeSign(hash, data, signOptions(key.key, hash, scheme)));
   }
 
   verify(scheme: number, certificateDer: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
@@ -305,7 +318,7 @@ export class NodeCryptoProvider implements CryptoProvider {
         this.#certKeys.set(certificateDer, pub);
       }
       const fits = schemeFitsKey(scheme, { keyType: keyTypeOf(pub), curve: pub.asymmetricKeyDetails?.namedCurve });
-      return fits && nodeVerify(hash, data, signOptions(pub, hash), signature);
+      return fits && nodeVerify(hash, data, signOptions(pub, hash, scheme), signature);
     } catch {
       return false;
     }

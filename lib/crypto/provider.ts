@@ -119,6 +119,10 @@ const SCHEME_KEY: Record<number, { keyType: KeyType; curve?: string }> = {
   [SignatureScheme.rsa_pss_rsae_sha256]: { keyType: "rsa" },
   [SignatureScheme.rsa_pss_rsae_sha384]: { keyType: "rsa" },
   [SignatureScheme.rsa_pss_rsae_sha512]: { keyType: "rsa" },
+  // PKCS#1 v1.5: TLS 1.2 signatures only (RFC 8446 §4.2.3 keeps them out of TLS 1.3 CertificateVerify).
+  [SignatureScheme.rsa_pkcs1_sha256]: { keyType: "rsa" },
+  [SignatureScheme.rsa_pkcs1_sha384]: { keyType: "rsa" },
+  [SignatureScheme.rsa_pkcs1_sha512]: { keyType: "rsa" },
   [SignatureScheme.ecdsa_secp256r1_sha256]: { keyType: "ec", curve: "prime256v1" },
   [SignatureScheme.ecdsa_secp384r1_sha384]: { keyType: "ec", curve: "secp384r1" },
   [SignatureScheme.ed25519]: { keyType: "ed25519" },

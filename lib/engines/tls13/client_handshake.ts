@@ -116,7 +116,7 @@ export class ClientHandshake implements RoleHandshake {
       legacyVersion: Version.TLS12,
       random: this.#random,
       sessionId,
-      cipherSuites: options.suites.map((s) => s.id),
+      cipherSuites: [...options.suites.map((s) => s.id), ...options.extraCipherSuites],
       compressionMethods: new Uint8Array([0]),
       extensions: this.#extensions(shares),
     };

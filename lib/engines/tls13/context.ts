@@ -71,6 +71,8 @@ export interface Tls13Options {
   sendEmptyRecords?: boolean;
   /** Client: last look at the ClientHello extensions (for fingerprint shaping and reproducing traces). */
   clientHelloExtensions?: (extensions: Extension[]) => Extension[];
+  /** Client: cipher suites of an older version offered after ours, in a ClientHello that offers that version too. */
+  extraCipherSuites?: readonly number[];
   /** Server: last look at the EncryptedExtensions (same purpose). */
   encryptedExtensions?: (extensions: Extension[]) => Extension[];
   /** Records one write key protects before a KeyUpdate replaces it (default 2^23; lower for tests). */
@@ -97,6 +99,7 @@ export interface ResolvedOptions {
   middleboxCompat: boolean;
   sendEmptyRecords: boolean;
   clientHelloExtensions?: (extensions: Extension[]) => Extension[];
+  extraCipherSuites: readonly number[];
   encryptedExtensions?: (extensions: Extension[]) => Extension[];
   keyUpdateAfterRecords?: number;
 }
@@ -140,6 +143,7 @@ export function resolveOptions(o: Tls13Options, fallback: () => CryptoProvider):
     middleboxCompat: o.middleboxCompat ?? true,
     sendEmptyRecords: o.sendEmptyRecords ?? false,
     clientHelloExtensions: o.clientHelloExtensions,
+    extraCipherSuites: o.extraCipherSuites ?? [],
     encryptedExtensions: o.encryptedExtensions,
     keyUpdateAfterRecords: o.keyUpdateAfterRecords,
   };
