@@ -142,7 +142,11 @@ export async function runFileTransfer(pair: PairCommands, opts: FileTransferOpti
     return {
       wallSeconds: (lastAt - started) / 1000,
       wallMBps: mbPerSecond(opts.bytes, lastAt - started),
-      steadyMBps: mbPerSecond(opts.bytes - firstSize, lastAt - (firstAt ?? started)),
+      // A payload that lands between two polls has no steady phase to time
+      // apart: its steady rate is the wall rate (as in the piped harness).
+      steadyMBps: firstAt !== undefined && firstSize < opts.bytes && lastAt > firstAt
+        ? mbPerSecond(opts.bytes - firstSize, lastAt - firstAt)
+        : mbPerSecond(opts.bytes, lastAt - started),
       server: serverEnd.usage,
       client: clientEnd.usage,
       clientStderr: c.child.stderr,
