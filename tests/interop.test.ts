@@ -658,3 +658,20 @@ Deno.test("--idle-timeout drops a silent connection and the next client is serve
     await server.stop();
   }
 });
+
+Deno.test("--idle-timeout starts when the handshake is done: a stalled handshake meets --handshake-timeout instead", async () => {
+  const port = freePort();
+  const server = await startServer(port, "--idle-timeout", "1", "--handshake-timeout", "3");
+  try {
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await server.waitFor(/ended: handshake not completed within 3 s/, 10000);
+      assert.doesNotMatch(server.stderr, /idle for more than/);
+    } finally {
+      silent.close();
+    }
+    await servedNext(port, server, "awake\n");
+  } finally {
+    await server.stop();
+  }
+});

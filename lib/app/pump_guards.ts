@@ -75,7 +75,11 @@ function overdue(pump: Guarded, limits: PumpLimits, now: number): string | undef
   if (pump.state === "handshaking" && handshakeTimeoutMs && now - pump.started > handshakeTimeoutMs) {
     return `handshake not completed within ${handshakeTimeoutMs / 1000} s`;
   }
-  if (idleTimeoutMs && now - pump.lastActivity > idleTimeoutMs) {
+  // While a handshake timeout governs the handshake, the idle clock starts
+  // with the connection open: a slow first key generation in a fresh process
+  // is not a silent peer.
+  const idleClockRuns = pump.state !== "handshaking" || !handshakeTimeoutMs;
+  if (idleTimeoutMs && idleClockRuns && now - pump.lastActivity > idleTimeoutMs) {
     return `idle for more than ${idleTimeoutMs / 1000} s`;
   }
   return undefined;
