@@ -455,6 +455,32 @@ export function buildCases(): Case[] {
     host: "fd00::1",
     expected: refuse("name_constraints", Alert.bad_certificate, /an IPv6 address is in an excluded subtree/),
   });
+  add({
+    name:
+      "RFC 5280 §4.2.1.10: an IPv4-mapped IPv6 SAN (::ffff:192.168.1.1) is the IPv4 address for an excluded IPv4 subtree",
+    chain: [leaf(ipEx, { dnsNames: [], ipAddresses: ["::ffff:c0a8:101"] })],
+    anchors: [ipEx],
+    host: "::ffff:192.168.1.1",
+    expected: refuse("name_constraints", Alert.bad_certificate, /IP address 192\.168\.1\.1 is in an excluded subtree/),
+  });
+  add({
+    name: "RFC 5280 §4.2.1.10: an IPv4-mapped IPv6 SAN inside a permitted IPv4 subtree → accepted",
+    chain: [leaf(ipRoot, { dnsNames: [], ipAddresses: ["::ffff:7f00:1"] })],
+    anchors: [ipRoot],
+    host: "::ffff:127.0.0.1",
+    expected: ok,
+  });
+  add({
+    name: "RFC 5280 §4.2.1.10: an IPv4-mapped IPv6 SAN outside a permitted IPv4 subtree → refused",
+    chain: [leaf(ipRoot, { dnsNames: [], ipAddresses: ["::ffff:a00:1"] })],
+    anchors: [ipRoot],
+    host: "::ffff:10.0.0.1",
+    expected: refuse(
+      "name_constraints",
+      Alert.bad_certificate,
+      /IP address 10\.0\.0\.1 is outside the permitted subtrees/,
+    ),
+  });
   const ncIca = intermediate(r, { nameConstraints: { permitted: { dns: ["allowed.example"] } } });
   add({
     name: "BetterTLS nameconstraints: constraints on the intermediate apply to the leaf",

@@ -110,6 +110,16 @@ function ipWithin(address: Uint8Array, subtree: { address: Uint8Array; mask: Uin
   return address.every((b, i) => (b & subtree.mask[i]) === (subtree.address[i] & subtree.mask[i]));
 }
 
+/**
+ * An address as IP subtrees see it: an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) is also the IPv4 address it carries,
+ * so an excluded IPv4 range cannot be reached by writing its hosts in IPv6.
+ */
+function ipForms(ip: Uint8Array): Uint8Array[] {
+  const mapped = ip.length === 16 && ip.subarray(0, 10).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff;
+  return mapped ? [ip, ip.subarray(12)] : [ip];
+}
+
 function directoryWithin(rdns: Uint8Array[], base: Uint8Array[]): boolean {
   return base.length <= rdns.length && base.every((rdn, i) => sameBytes(rdn, rdns[i]));
 }
@@ -169,12 +179,15 @@ export function checkNameConstraints(
       if (excluded?.dns.some((b) => dnsMayReach(name, b))) return `DNS name ${name} is in an excluded subtree`;
     }
     for (const ip of names.ip) {
-      // iPAddress is one name form: an IPv6 address is outside IPv4-only permitted subtrees.
-      const text = ip.length === 4 ? ip.join(".") : "an IPv6 address";
-      if (permitted?.ip.length && !permitted.ip.some((s) => ipWithin(ip, s))) {
-        return `IP address ${text} is outside the permitted subtrees`;
+      // iPAddress is one name form: an IPv6 address is outside IPv4-only permitted subtrees,
+      // except an IPv4-mapped one, which reaches the IPv4 host it carries.
+      const forms = ipForms(ip);
+      const v4 = forms.find((f) => f.length === 4);
+      const text = v4 ? `IP address ${v4.join(".")}` : "an IPv6 address";
+      if (permitted?.ip.length && !forms.some((f) => permitted.ip.some((s) => ipWithin(f, s)))) {
+        return `${text} is outside the permitted subtrees`;
       }
-      if (excluded?.ip.some((s) => ipWithin(ip, s))) return `IP address ${text} is in an excluded subtree`;
+      if (forms.some((f) => excluded?.ip.some((s) => ipWithin(f, s)))) return `${text} is in an excluded subtree`;
     }
     for (const dn of names.directory) {
       if (permitted?.directory.length && !permitted.directory.some((b) => directoryWithin(dn, b))) {
