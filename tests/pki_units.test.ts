@@ -3,9 +3,9 @@
  * parsing, RFC 9525 name matching and name-constraint subtrees.
  */
 import assert from "node:assert/strict";
-import { DerError, DerReader, readTime, Tag } from "../lib/pki/der.ts";
+import { DerError, DerReader, generalNameForm, readBitString, readTime, Tag } from "../lib/pki/der.ts";
 import { dnsNameMatches, parseIp, referenceIdentity } from "../lib/pki/names.ts";
-import { dnsWithin } from "../lib/pki/name_constraints.ts";
+import { dnsWithin, parseNameConstraints } from "../lib/pki/name_constraints.ts";
 
 const ascii = (tag: number, text: string) => ({ tag, bytes: new Uint8Array(), value: new TextEncoder().encode(text) });
 
@@ -65,4 +65,37 @@ Deno.test("RFC 5280 §4.2.1.10: a DNS subtree covers the name and names below it
   assert.equal(dnsWithin("a.b.example.test", "example.test"), true);
   assert.equal(dnsWithin("badexample.test", "example.test"), false);
   assert.equal(dnsWithin("anything.test", ""), true);
+});
+
+Deno.test("X.690 §11.2.1: a DER BIT STRING's unused bits are zero", () => {
+  const bits = (...b: number[]) => new DerReader(new Uint8Array([0x03, b.length, ...b])).read();
+  assert.deepEqual(readBitString(bits(0x07, 0x80)), { bits: new Uint8Array([0x80]), unused: 7 });
+  assert.deepEqual(readBitString(bits(0x00)), { bits: new Uint8Array(), unused: 0 });
+  assert.throws(() => readBitString(bits(0x01, 0x81)), DerError); // keyUsage bit 7 set in the unused part
+  assert.throws(() => readBitString(bits(0x07, 0xff)), DerError);
+  assert.throws(() => readBitString(bits(0x08, 0x00)), DerError);
+});
+
+Deno.test("RFC 5280 §4.1.2.5.2: GeneralizedTime years below 100 are those years, not 19xx", () => {
+  const t = readTime(ascii(Tag.GeneralizedTime, "00500101000000Z"));
+  assert.equal(new Date(t).getUTCFullYear(), 50);
+  assert.equal(readTime(ascii(Tag.GeneralizedTime, "19500101000000Z")), Date.UTC(1950, 0, 1));
+  assert.ok(readTime(ascii(Tag.GeneralizedTime, "00991231235959Z")) < Date.UTC(1900, 0, 1));
+});
+
+Deno.test("RFC 5280 §4.2.1.10: a dNSName subtree written as a constructed [2] is refused, not skipped as another form", () => {
+  const der = (...b: number[]) => new Uint8Array(b);
+  const name = [...new TextEncoder().encode("example.test")];
+  const constraints = (tag: number) => {
+    const subtree = [0x30, name.length + 2, tag, name.length, ...name];
+    return new DerReader(der(0x30, subtree.length + 2, 0xa0, subtree.length, ...subtree)).read(Tag.SEQUENCE);
+  };
+  assert.deepEqual(parseNameConstraints(constraints(0x82)).permitted?.dns, ["example.test"]);
+  assert.throws(() => parseNameConstraints(constraints(0xa2)), DerError);
+  assert.throws(() => parseNameConstraints(constraints(0x87)), DerError); // iPAddress of 12 bytes
+  assert.throws(() => parseNameConstraints(constraints(0x84)), DerError); // directoryName is constructed
+  assert.equal(generalNameForm(0x82), 2);
+  assert.equal(generalNameForm(0xa4), 4);
+  assert.throws(() => generalNameForm(0xa7), DerError);
+  assert.throws(() => generalNameForm(0x89), DerError);
 });

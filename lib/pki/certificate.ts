@@ -14,6 +14,7 @@ import {
   context,
   DerError,
   DerReader,
+  generalNameForm,
   oidText,
   readBitString,
   readBoolean,
@@ -145,7 +146,7 @@ export function subjectText(cert: Certificate, field: "subject" | "issuer" = "su
 function generalNames(tlv: Tlv): GeneralNames {
   const names: GeneralNames = { dns: [], ip: [], directory: [], otherForms: new Set() };
   for (const name of children(tlv)) {
-    const form = name.tag & 0x1f;
+    const form = generalNameForm(name.tag);
     if (name.tag === context(2, false)) {
       if (!name.value.every((b) => b >= 0x20 && b < 0x7f)) throw new DerError("dNSName is not printable ASCII");
       names.dns.push(String.fromCharCode(...name.value));

@@ -135,12 +135,13 @@ export function readSmallInteger(tlv: Tlv): number {
   return v.reduce((n, b) => n * 256 + b, 0);
 }
 
-/** A BIT STRING's bytes and unused-bit count. */
+/** A BIT STRING's bytes and unused-bit count; the unused bits must be zero (X.690 §11.2.1). */
 export function readBitString(tlv: Tlv): { bits: Uint8Array; unused: number } {
   const v = tlv.value;
   if (tlv.tag !== Tag.BIT_STRING || v.length === 0 || v[0] > 7 || (v.length === 1 && v[0] !== 0)) {
     throw new DerError("bad BIT STRING");
   }
+  if (v[v.length - 1] & ((1 << v[0]) - 1)) throw new DerError("BIT STRING with unused bits set");
   return { bits: v.subarray(1), unused: v[0] };
 }
 
@@ -159,7 +160,9 @@ export function readTime(tlv: Tlv): number {
   let year = Number(m[1]);
   if (tlv.tag === Tag.UTCTime) year += year >= 50 ? 1900 : 2000; // RFC 5280 §4.1.2.5.1
   const [mo, d, h, mi, s] = m.slice(2).map(Number);
-  const t = Date.UTC(year, mo - 1, d, h, mi, s);
+  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, s));
+  date.setUTCFullYear(year, mo - 1, d); // Date.UTC alone reads years 0–99 as 1900–1999
+  const t = date.getTime();
   const check = new Date(t);
   if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
     throw new DerError("bad time");
@@ -172,4 +175,20 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * The GeneralName form number of a tag (RFC 5280 §4.2.1.6). Each form is
+ * either primitive (rfc822Name, dNSName, URI, iPAddress, registeredID) or
+ * constructed (otherName, x400Address, directoryName, ediPartyName); a tag
+ * with the wrong one is not that form, so it is refused rather than taken
+ * for "another form" that no check looks at.
+ */
+export function generalNameForm(tag: number): number {
+  const form = tag & 0x1f;
+  const constructed = [0, 3, 4, 5].includes(form);
+  if ((tag & 0xc0) !== 0x80 || form > 8 || tag !== context(form, constructed)) {
+    throw new DerError("bad GeneralName tag");
+  }
+  return form;
 }

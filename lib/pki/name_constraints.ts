@@ -10,7 +10,7 @@
  */
 
 import type { Certificate } from "./certificate.ts";
-import { children, context, DerError, DerReader, readOne, sameBytes, Tag, type Tlv } from "./der.ts";
+import { children, context, DerError, DerReader, generalNameForm, readOne, sameBytes, Tag, type Tlv } from "./der.ts";
 import { isDnsName } from "./names.ts";
 
 /** One side (permitted or excluded) of a nameConstraints extension. */
@@ -54,6 +54,7 @@ function subtrees(tlv: Tlv): Subtrees {
     if (subtree.tag !== Tag.SEQUENCE) throw new DerError("bad GeneralSubtree");
     const r = new DerReader(subtree.value);
     const base = r.read();
+    generalNameForm(base.tag);
     // minimum and maximum MUST be absent (default 0) in this profile (§4.2.1.10).
     if (!r.done) throw new DerError("name constraint with minimum or maximum");
     if (base.tag === context(2, false)) {
