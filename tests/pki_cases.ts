@@ -528,6 +528,36 @@ export function buildCases(): Case[] {
     anchors: [dnExRoot],
     expected: refuse("name_constraints", Alert.bad_certificate, /directory name is in an excluded subtree/),
   });
+  // RFC 5280 §7.1: names compare after RFC 4518 preparation (case, insignificant spaces, string type).
+  const cnRdn = (tag: number, text: string) =>
+    tlv(0x31, tlv(0x30, new Uint8Array([0x06, 0x03, 0x55, 0x04, 0x03]), tlv(tag, new TextEncoder().encode(text))));
+  const dnExFolded = root({
+    commonName: "DN Excluding Root 2",
+    ...directoryConstraint("excluded", [cnRdn(0x13, "LocalHost")]),
+  });
+  add({
+    name:
+      "RFC 5280 §7.1: an excluded CN=LocalHost (PrintableString) excludes a subject CN=localhost (UTF8String) → name_constraints",
+    chain: [leaf(dnExFolded)],
+    anchors: [dnExFolded],
+    expected: refuse("name_constraints", Alert.bad_certificate, /directory name is in an excluded subtree/),
+  });
+  add({
+    name: "RFC 5280 §7.1: the same excluded CN=LocalHost does not exclude CN=otherhost → accepted",
+    chain: [leaf(dnExFolded, { commonName: "otherhost" })],
+    anchors: [dnExFolded],
+    expected: ok,
+  });
+  const dnFolded = root({
+    commonName: "DN Root 2",
+    ...directoryConstraint("permitted", [cnRdn(0x13, "  LOCALHOST ")]),
+  });
+  add({
+    name: "RFC 5280 §7.1: a permitted CN=' LOCALHOST ' (case and outer spaces) permits CN=localhost → accepted",
+    chain: [leaf(dnFolded)],
+    anchors: [dnFolded],
+    expected: ok,
+  });
   // Many names against many subtrees: refused before the work grows (Go and rustls-webpki bound it too).
   const manyNames = Array.from({ length: 64 }, (_, i) => `host${i}.allowed.example`);
   const manySubtrees = root({

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { DerError, DerReader, generalNameForm, readBitString, readTime, Tag } from "../lib/pki/der.ts";
 import { dnsNameMatches, parseIp, referenceIdentity } from "../lib/pki/names.ts";
 import { dnsWithin, parseNameConstraints } from "../lib/pki/name_constraints.ts";
+import { rdnKey } from "../lib/pki/directory_names.ts";
 
 const ascii = (tag: number, text: string) => ({ tag, bytes: new Uint8Array(), value: new TextEncoder().encode(text) });
 
@@ -98,4 +99,20 @@ Deno.test("RFC 5280 §4.2.1.10: a dNSName subtree written as a constructed [2] i
   assert.equal(generalNameForm(0xa4), 4);
   assert.throws(() => generalNameForm(0xa7), DerError);
   assert.throws(() => generalNameForm(0x89), DerError);
+});
+
+Deno.test("RFC 5280 §7.1 / RFC 4518: RDNs compare after case folding, space folding and across string types", () => {
+  const der = (tag: number, bytes: number[], oid = [0x55, 0x04, 0x0a]) => {
+    const atv = [0x06, oid.length, ...oid, tag, bytes.length, ...bytes];
+    return new Uint8Array([0x31, atv.length + 2, 0x30, atv.length, ...atv]);
+  };
+  const text = (s: string) => [...new TextEncoder().encode(s)];
+  const bmp = (s: string) => [...s].flatMap((c) => [c.charCodeAt(0) >> 8, c.charCodeAt(0) & 0xff]);
+  const key = rdnKey(der(Tag.UTF8String, text("Example Org")));
+  assert.equal(rdnKey(der(Tag.PrintableString, text("  EXAMPLE   org "))), key);
+  assert.equal(rdnKey(der(Tag.BMPString, bmp("example ORG"))), key);
+  assert.notEqual(rdnKey(der(Tag.UTF8String, text("Example Org"), [0x55, 0x04, 0x03])), key); // CN, not O
+  assert.notEqual(rdnKey(der(Tag.UTF8String, text("ExampleOrg"))), key);
+  assert.throws(() => rdnKey(der(Tag.UTF8String, [0xc0, 0x80])), DerError); // not UTF-8
+  assert.throws(() => rdnKey(der(Tag.BMPString, [0x00])), DerError);
 });

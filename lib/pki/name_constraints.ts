@@ -10,7 +10,8 @@
  */
 
 import type { Certificate } from "./certificate.ts";
-import { children, context, DerError, DerReader, generalNameForm, readOne, sameBytes, Tag, type Tlv } from "./der.ts";
+import { children, context, DerError, DerReader, generalNameForm, readOne, Tag, type Tlv } from "./der.ts";
+import { rdnKey } from "./directory_names.ts";
 import { isDnsName } from "./names.ts";
 
 /** One side (permitted or excluded) of a nameConstraints extension. */
@@ -19,8 +20,8 @@ export interface Subtrees {
   dns: string[];
   /** Address and mask, each 4 or 16 bytes. */
   ip: { address: Uint8Array; mask: Uint8Array }[];
-  /** Name (RDN sequence) prefixes: each RDN's DER. */
-  directory: Uint8Array[][];
+  /** Name (RDN sequence) prefixes: each RDN as its comparison key ({@link rdnKey}). */
+  directory: string[][];
   /** Other forms, by context tag number: enforced by refusing names of that form. */
   otherForms: Set<number>;
 }
@@ -68,7 +69,7 @@ function subtrees(tlv: Tlv): Subtrees {
       if (!contiguousMask(mask)) throw new DerError("IP name constraint mask is not contiguous");
       out.ip.push({ address: base.value.subarray(0, half), mask });
     } else if (base.tag === context(4, true)) {
-      out.directory.push(children(readOne(base.value, Tag.SEQUENCE)).map((rdn) => rdn.bytes));
+      out.directory.push(children(readOne(base.value, Tag.SEQUENCE)).map((rdn) => rdnKey(rdn.bytes)));
     } else {
       out.otherForms.add(base.tag & 0x1f);
     }
@@ -121,26 +122,37 @@ function ipForms(ip: Uint8Array): Uint8Array[] {
   return mapped ? [ip, ip.subarray(12)] : [ip];
 }
 
-function directoryWithin(rdns: Uint8Array[], base: Uint8Array[]): boolean {
-  return base.length <= rdns.length && base.every((rdn, i) => sameBytes(rdn, rdns[i]));
+function directoryWithin(rdns: string[], base: string[]): boolean {
+  return base.length <= rdns.length && base.every((rdn, i) => rdn === rdns[i]);
 }
 
 /** The names of a certificate, as name constraints see them. */
 interface Names {
   dns: string[];
   ip: Uint8Array[];
-  directory: Uint8Array[][];
+  /** Each directory name as its RDN keys; undefined when one could not be read. */
+  directory?: string[][];
   otherForms: Set<number>;
+}
+
+function directoryNamesOf(cert: Certificate): string[][] | undefined {
+  const names = (cert.subjectAltName?.directory ?? []).map((dn) => children(readOne(dn, Tag.SEQUENCE)));
+  try {
+    const keys = names.map((rdns) => rdns.map((rdn) => rdnKey(rdn.bytes)));
+    if (cert.subjectRdns.length > 0) keys.push(cert.subjectRdns.map(rdnKey));
+    return keys;
+  } catch (e) {
+    if (e instanceof DerError) return undefined;
+    throw e;
+  }
 }
 
 function namesOf(cert: Certificate): Names {
   const san = cert.subjectAltName;
-  const directory = (san?.directory ?? []).map((dn) => children(readOne(dn, Tag.SEQUENCE)).map((r) => r.bytes));
-  if (cert.subjectRdns.length > 0) directory.push(cert.subjectRdns);
   return {
     dns: (san?.dns ?? []).map((n) => n.toLowerCase()),
     ip: san?.ip ?? [],
-    directory,
+    directory: directoryNamesOf(cert),
     otherForms: san?.otherForms ?? new Set(),
   };
 }
@@ -160,7 +172,7 @@ export function checkNameConstraints(
 ): NameConstraintViolation | undefined {
   if (constraints.length === 0) return undefined;
   const names = namesOf(cert);
-  const count = names.dns.length + names.ip.length + names.directory.length;
+  const count = names.dns.length + names.ip.length + (names.directory?.length ?? 1);
   for (const { permitted, excluded } of constraints) {
     for (const side of [permitted, excluded]) {
       if (!side) continue;
@@ -190,7 +202,10 @@ export function checkNameConstraints(
       }
       if (forms.some((f) => excluded?.ip.some((s) => ipWithin(f, s)))) return `${text} is in an excluded subtree`;
     }
-    for (const dn of names.directory) {
+    if (!names.directory && (permitted?.directory.length || excluded?.directory.length)) {
+      return "its directory name could not be read";
+    }
+    for (const dn of names.directory ?? []) {
       if (permitted?.directory.length && !permitted.directory.some((b) => directoryWithin(dn, b))) {
         return "its directory name is outside the permitted subtrees";
       }
