@@ -7,11 +7,6 @@
  * another case, spacing or string type (OpenSSL compares a canonical form
  * too). Values of other types compare byte for byte.
  *
- * @example
- * ```ts
- * rdnKey(rdnSetDer) === rdnKey(sameNameAsPrintableStringDer); // true
- * ```
- *
  * @module
  */
 
@@ -51,11 +46,6 @@ const DIRECTORY_STRINGS: Record<number, (b: Uint8Array) => string> = {
 /**
  * A comparison key for one RDN (its SET DER): equal keys for names that
  * RFC 5280 §7.1 calls equal. Throws DerError for an RDN it cannot read.
- *
- * @example
- * ```ts
- * rdnKey(parseCertificate(der).subjectRdns[0]);
- * ```
  */
 export function rdnKey(rdn: Uint8Array): string {
   const attributes = children(readOne(rdn, Tag.SET)).map((atv) => {
