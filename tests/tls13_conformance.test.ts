@@ -246,6 +246,26 @@ Deno.test("RFC 8446 §5.5: KeyUpdates requesting an update are each answered, wi
   assert.equal(dec(drain(client.inbox)), "after");
 });
 
+/** A NewSessionTicket (ticket [7]) with this extension block content, in its inner plaintext. */
+function ticketWith(exts: number[]): Uint8Array {
+  const body = [0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 7, exts.length >> 8, exts.length & 0xff, ...exts];
+  return new Uint8Array([...handshakeMessage(HandshakeType.new_session_ticket, new Uint8Array(body)), 22]);
+}
+
+Deno.test("RFC 8446 §4.6.1: a NewSessionTicket carrying key_share → illegal_parameter; early_data and unknown extensions are accepted", async () => {
+  const { client, server, fromServer } = await established();
+  client.engine.receive(fromServer.seal(ticketWith([0, 42, 0, 4, 0, 0, 0x40, 0]))); // early_data: 16 KiB
+  client.engine.receive(fromServer.seal(ticketWith([0x1a, 0x1a, 0, 1, 9]))); // unknown (GREASE)
+  client.engine.receive(fromServer.seal(new Uint8Array([111, 107, 23])));
+  assert.equal(dec(drain(client.inbox)), "ok");
+  throwsAlert(
+    () => client.engine.receive(fromServer.seal(ticketWith([0, 51, 0, 2, 0, 29]))),
+    Alert.illegal_parameter,
+    "sent",
+  );
+  assert.ok(server.engine.handshakeDone);
+});
+
 Deno.test("RFC 8446 §5.5: a run of NewSessionTickets without application data is cut off after 32", async () => {
   const ticket = handshakeMessage(
     HandshakeType.new_session_ticket,

@@ -11,11 +11,13 @@ import { Alert } from "../lib/ssl/alerts.ts";
 import { concat } from "../lib/protocol/bytes.ts";
 import { DOWNGRADE_SENTINELS, ExtensionType, HandshakeType, HRR_RANDOM } from "../lib/protocol/constants.ts";
 import {
+  encodeCertificateRequest,
   encodeServerHello,
   encodeU16,
   type Extension,
   findExtension,
   handshakeMessage,
+  parseCertificateRequest,
   parseClientHello,
   parseServerName,
 } from "../lib/protocol/messages.ts";
@@ -304,6 +306,43 @@ Deno.test("RFC 8446 §4.4.2: client certificate entry extensions the server did 
 });
 
 // ---- RFC 6066 §3: server_name ---------------------------------------------
+
+// ---- RFC 8446 §4.2, §4.3.2: CertificateRequest extensions --------------------
+
+/** The client's answer to a server flight whose CertificateRequest carries `ext` too. */
+async function clientGetsRequestExtension(ext: Extension): Promise<() => void> {
+  const { client, server, log } = await pair({}, { requestClientCertificate: true });
+  client.engine.start();
+  server.engine.receive(drain(client.outbox));
+  const flight = editProtectedFlight(
+    drain(server.outbox),
+    log,
+    "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+    (msgs) =>
+      msgs.map((m) => {
+        if (m[0] !== HandshakeType.certificate_request) return m;
+        const cr = parseCertificateRequest(m.subarray(4));
+        const body = encodeCertificateRequest({ context: cr.context, extensions: [...cr.extensions, ext] });
+        return handshakeMessage(m[0], body);
+      }),
+  );
+  return () => client.engine.receive(flight);
+}
+
+Deno.test("RFC 8446 §4.3.2: a CertificateRequest carrying key_share, supported_versions or pre_shared_key → illegal_parameter", async () => {
+  for (const type of [ExtensionType.key_share, ExtensionType.supported_versions, ExtensionType.pre_shared_key]) {
+    throwsAlert(
+      await clientGetsRequestExtension({ type, data: new Uint8Array([0, 0]) }),
+      Alert.illegal_parameter,
+      "sent",
+    );
+  }
+  // Accepting side: oid_filters belongs there and unknown types are ignored; the handshake goes on to
+  // CertificateVerify (which fails only because the edit changed the transcript).
+  for (const type of [ExtensionType.oid_filters, 0x1234]) {
+    throwsAlert(await clientGetsRequestExtension({ type, data: new Uint8Array([0, 0]) }), Alert.decrypt_error, "sent");
+  }
+});
 
 Deno.test("RFC 6066 §3: server_name is sent as a lower-case A-label without a trailing dot", async () => {
   for (

@@ -194,6 +194,44 @@ Deno.test("ClientHello extension checks: duplicates, missing signature_algorithm
   throwsAlert(() => server().engine.receive(clientHelloRecord([psk, sv])), Alert.illegal_parameter);
 });
 
+/** Runs a handshake whose ClientHello extensions `edit` rewrote; resolves when it completes. */
+async function handshakeWithHello(edit: (exts: { type: number; data: Uint8Array }[]) => typeof exts) {
+  const { client, server } = await connect({}, {}, { clientHelloExtensions: edit });
+  assert.ok(client.engine.handshakeDone && server.engine.handshakeDone);
+}
+
+/** The server refuses the hello `edit` made with `alert`, and says so. */
+async function serverRefusesHello(edit: (exts: { type: number; data: Uint8Array }[]) => typeof exts, alert: number) {
+  await assert.rejects(() => handshakeWithHello(edit), (e: TlsError) => {
+    assert.equal(e.alert, alert, e.describe());
+    return true;
+  });
+}
+
+const UNUSABLE_PSK = {
+  type: ExtensionType.pre_shared_key,
+  data: new Uint8Array([0, 10, 0, 4, 1, 2, 3, 4, 0, 0, 0, 1, 0, 33, 32, ...new Uint8Array(32)]),
+};
+
+Deno.test("RFC 8446 §4.2.9: pre_shared_key without psk_key_exchange_modes → missing_extension", async () => {
+  const withoutModes = (exts: { type: number; data: Uint8Array }[]) => [
+    ...exts.filter((e) => e.type !== ExtensionType.psk_key_exchange_modes),
+    UNUSABLE_PSK,
+  ];
+  await serverRefusesHello(withoutModes, Alert.missing_extension);
+  // Accepting side: with the modes the PSK is ignored and the handshake is a full one; modes alone are fine too.
+  await handshakeWithHello((exts) => [...exts, UNUSABLE_PSK]);
+  await handshakeWithHello((exts) => exts.filter((e) => e.type !== ExtensionType.psk_key_exchange_modes));
+});
+
+Deno.test("RFC 8446 §4.2: oid_filters (a CertificateRequest extension) in a ClientHello → illegal_parameter", async () => {
+  const oidFilters = { type: ExtensionType.oid_filters, data: new Uint8Array([0, 0]) };
+  await serverRefusesHello((exts) => [oidFilters, ...exts], Alert.illegal_parameter);
+  // Accepting side: certificate_authorities belongs in a ClientHello; unknown types are ignored (§9.3).
+  const authorities = { type: ExtensionType.certificate_authorities, data: new Uint8Array([0, 5, 0, 3, 0x30, 1, 0]) };
+  await handshakeWithHello((exts) => [authorities, { type: 0x4a4a, data: new Uint8Array([1]) }, ...exts]);
+});
+
 Deno.test("PSK, early_data and unknown extensions offered by a client are ignored: full handshake", async () => {
   // An identity and binder of plausible shape, as a resuming OpenSSL client sends.
   const psk = new Uint8Array([0, 10, 0, 4, 1, 2, 3, 4, 0, 0, 0, 1, 0, 33, 32, ...new Uint8Array(32)]);

@@ -44,7 +44,9 @@ import {
 import type { KeyShare } from "../../crypto/provider.ts";
 import {
   CERTIFICATE_ENTRY_EXTENSIONS,
+  CERTIFICATE_REQUEST_EXTENSIONS,
   checkAnswered,
+  checkPlacement,
   ENCRYPTED_EXTENSIONS,
   HELLO_RETRY_REQUEST_EXTENSIONS,
   SERVER_HELLO_EXTENSIONS,
@@ -285,6 +287,7 @@ export class ClientHandshake implements RoleHandshake {
 
   #readCertificateRequest({ flight }: ExpectServerCertificateOrRequest, body: Uint8Array, raw: Uint8Array): void {
     const cr = parseCertificateRequest(body);
+    checkPlacement(cr.extensions, CERTIFICATE_REQUEST_EXTENSIONS, "CertificateRequest");
     if (cr.context.length) {
       throw new TlsError(Alert.illegal_parameter, "non-empty context in handshake CertificateRequest");
     }

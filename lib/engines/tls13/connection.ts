@@ -31,6 +31,7 @@ import { nextTrafficSecret, type SecretTrace, trafficKeys, Transcript } from "./
 import { handshakeMessage, parseNewSessionTicket } from "../../protocol/messages.ts";
 import { type InboundRecord, RecordProtection, RecordReader } from "./record.ts";
 import { HandshakeReassembler } from "./handshake_reassembly.ts";
+import { checkPlacement, NEW_SESSION_TICKET_EXTENSIONS } from "./extension_rules.ts";
 import { type Epoch, Outbound } from "./outbound.ts";
 import { EARLY_DATA_SKIP_LIMIT, PeerLimits } from "./peer_limits.ts";
 import { ServerHandshake } from "./server_handshake.ts";
@@ -376,7 +377,8 @@ class Tls13Connection implements Tls13Engine, HandshakeContext {
     }
     this.#limits.postHandshakeMessage();
     if (type === HandshakeType.key_update) return this.#onKeyUpdate(body);
-    parseNewSessionTicket(body); // resumption is not offered: the ticket is checked and dropped
+    // Resumption is not offered: the ticket is checked and dropped.
+    checkPlacement(parseNewSessionTicket(body).extensions, NEW_SESSION_TICKET_EXTENSIONS, "NewSessionTicket");
   }
 
   #onKeyUpdate(body: Uint8Array): void {

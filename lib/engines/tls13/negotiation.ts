@@ -15,6 +15,7 @@ import type { ClientHello, Extension } from "../../protocol/messages.ts";
 import type { SigningKey } from "../../crypto/provider.ts";
 import { type GroupSelection, selectGroup } from "./group_policy.ts";
 import { chooseScheme } from "./context.ts";
+import { checkPlacement, CLIENT_HELLO_EXTENSIONS } from "./extension_rules.ts";
 
 /** The server's side of the negotiation. */
 export interface ServerPolicy {
@@ -56,6 +57,11 @@ export function negotiate(ch: ClientHello, policy: ServerPolicy): Negotiation {
   }
   if (!ch.supportedVersions?.includes(Version.TLS13)) {
     throw new TlsError(Alert.protocol_version, "client does not offer TLS 1.3");
+  }
+  checkPlacement(ch.extensions, CLIENT_HELLO_EXTENSIONS, "ClientHello");
+  // RFC 8446 §4.2.9, §9.2: a PSK offer names its key exchange modes, even to a server that ignores the PSK.
+  if (ch.preSharedKey && !ch.pskKeyExchangeModes) {
+    throw new TlsError(Alert.missing_extension, "ClientHello offers pre_shared_key without psk_key_exchange_modes");
   }
   if (ch.compressionMethods.length !== 1 || ch.compressionMethods[0] !== 0) {
     throw new TlsError(Alert.illegal_parameter, "TLS 1.3 ClientHello must offer only null compression");
