@@ -8,12 +8,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Ssl } from "./lib/ssl/ssl.ts";
 import { ChunkSource } from "./lib/app/chunk_source.ts";
 import { pump, writeAll } from "./lib/app/pump.ts";
 import { connectAny } from "./lib/app/connect.ts";
-import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/app/cli.ts";
+import { errorText, fail, info, Interrupt, parseArguments, parsePort, runMain, setProgramName } from "./lib/app/cli.ts";
 import {
   checkKeyPair,
   chooseEngine,
@@ -22,7 +21,8 @@ import {
   openKeyLog,
   parseAlpn,
   parseSeconds,
-  readPemFile,
+  readCertificateFile,
+  readPrivateKeyFile,
   traceFlags,
 } from "./lib/app/options.ts";
 import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/app/report.ts";
@@ -101,7 +101,7 @@ interface ClientOptions {
 }
 
 async function parseClientArgs(args: string[]): Promise<ClientOptions | undefined> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseArguments({
     args,
     options: {
       ...COMMON_OPTIONS,
@@ -120,13 +120,18 @@ async function parseClientArgs(args: string[]): Promise<ClientOptions | undefine
   if (host === "") fail("host must not be empty");
   const port = parsePort(positionals[1] ?? "55555");
   if ((values.cert === undefined) !== (values.key === undefined)) fail("--cert and --key go together");
-  const certificateChain = values.cert ? await readPemFile(values.cert, "certificate") : undefined;
-  const privateKey = values.key ? await readPemFile(values.key, "private key") : undefined;
-  if (certificateChain && privateKey) checkKeyPair(privateKey, certificateChain, values.key!, values.cert!);
-  const insecure = values.insecure!;
-  if (insecure) info("WARNING: --insecure: the server's certificate is NOT verified");
+  if (values.servername === "") fail("--servername must not be empty");
+  // Every argument is checked before any file is read: a bad one is the only line printed.
   const { engine, minVersion, maxVersion } = chooseEngine("client", values);
   const alpnProtocols = parseAlpn(values.alpn);
+  const handshakeTimeoutMs = parseSeconds(values["handshake-timeout"]!, "handshake-timeout");
+  const idleTimeoutMs = parseSeconds(values["idle-timeout"]!, "idle-timeout");
+  const certificateChain = values.cert ? await readCertificateFile(values.cert, "certificate") : undefined;
+  const privateKey = values.key ? await readPrivateKeyFile(values.key) : undefined;
+  if (certificateChain && privateKey) checkKeyPair(privateKey, certificateChain, values.key!, values.cert!);
+  const insecure = values.insecure!;
+  const caCertificates = insecure ? [] : [await readCertificateFile(values.ca ?? "certs/ca.crt", "CA certificate")];
+  if (insecure) info("WARNING: --insecure: the server's certificate is NOT verified");
   const keyLog = await openKeyLog(values.keylog);
   return {
     host,
@@ -140,15 +145,15 @@ async function parseClientArgs(args: string[]): Promise<ClientOptions | undefine
       keyLog,
       serverName: values.servername ?? host,
       verifyPeer: !insecure,
-      caCertificates: insecure ? [] : [await readPemFile(values.ca ?? "certs/ca.crt", "CA certificate")],
+      caCertificates,
       certificateChain,
       privateKey,
     },
     trace: traceFlags(values),
     traceHtml: await prepareTraceFile(values["trace-html"]),
     quiet: values.quiet!,
-    handshakeTimeoutMs: parseSeconds(values["handshake-timeout"]!, "handshake-timeout"),
-    idleTimeoutMs: parseSeconds(values["idle-timeout"]!, "idle-timeout"),
+    handshakeTimeoutMs,
+    idleTimeoutMs,
   };
 }
 

@@ -9,11 +9,10 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Ssl } from "./lib/ssl/ssl.ts";
 import { ChunkSource } from "./lib/app/chunk_source.ts";
 import { pump, PumpError, writeAll } from "./lib/app/pump.ts";
-import { errorText, fail, info, Interrupt, parsePort, runMain, setProgramName } from "./lib/app/cli.ts";
+import { errorText, fail, info, Interrupt, parseArguments, parsePort, runMain, setProgramName } from "./lib/app/cli.ts";
 import {
   checkKeyPair,
   chooseEngine,
@@ -22,7 +21,8 @@ import {
   openKeyLog,
   parseAlpn,
   parseSeconds,
-  readPemFile,
+  readCertificateFile,
+  readPrivateKeyFile,
   traceFlags,
 } from "./lib/app/options.ts";
 import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/app/report.ts";
@@ -113,7 +113,7 @@ interface ServerOptions {
 }
 
 async function parseServerArgs(args: string[]): Promise<ServerOptions | undefined> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseArguments({
     args,
     options: {
       ...COMMON_OPTIONS,
@@ -130,17 +130,22 @@ async function parseServerArgs(args: string[]): Promise<ServerOptions | undefine
   }
   if (positionals.length > 1) fail(`unexpected argument '${positionals[1]}'`);
   const port = parsePort(positionals[0] ?? "55555");
-  const certFile = values.cert ?? "certs/server.crt";
-  const keyFile = values.key ?? "certs/server.key";
-  const certificateChain = await readPemFile(certFile, "certificate");
-  const privateKey = await readPemFile(keyFile, "private key");
-  checkKeyPair(privateKey, certificateChain, keyFile, certFile);
-  const wantClientCert = values["verify-client"] || values["require-client-cert"];
-  const caCertificates = wantClientCert ? [await readPemFile(values.ca ?? "certs/ca.crt", "CA certificate")] : [];
-  if (!values.quiet) info(`private key ${keyFile} matches certificate ${certFile}`);
+  // Every argument is checked before any file is read: a bad one is the only line printed.
   const { engine, minVersion, maxVersion } = chooseEngine("server", values);
   const alpnProtocols = parseAlpn(values.alpn);
+  const handshakeTimeoutMs = parseSeconds(values["handshake-timeout"]!, "handshake-timeout");
+  const idleTimeoutMs = parseSeconds(values["idle-timeout"]!, "idle-timeout");
+  const certFile = values.cert ?? "certs/server.crt";
+  const keyFile = values.key ?? "certs/server.key";
+  const certificateChain = await readCertificateFile(certFile, "certificate");
+  const privateKey = await readPrivateKeyFile(keyFile);
+  checkKeyPair(privateKey, certificateChain, keyFile, certFile);
+  const wantClientCert = values["verify-client"] || values["require-client-cert"];
+  const caCertificates = wantClientCert
+    ? [await readCertificateFile(values.ca ?? "certs/ca.crt", "CA certificate")]
+    : [];
   const keyLog = await openKeyLog(values.keylog);
+  if (!values.quiet) info(`private key ${keyFile} matches certificate ${certFile}`);
   return {
     host: values.host!,
     port,
@@ -161,14 +166,16 @@ async function parseServerArgs(args: string[]): Promise<ServerOptions | undefine
     trace: traceFlags(values),
     traceHtml: await prepareTraceFile(values["trace-html"]),
     quiet: values.quiet!,
-    handshakeTimeoutMs: parseSeconds(values["handshake-timeout"]!, "handshake-timeout"),
-    idleTimeoutMs: parseSeconds(values["idle-timeout"]!, "idle-timeout"),
+    handshakeTimeoutMs,
+    idleTimeoutMs,
   };
 }
 
 /**
- * The next connection, or undefined once `interrupt` aborts. A failed accept
- * (e.g. out of file descriptors) is reported and retried.
+ * The next connection, or undefined once `interrupt` aborts. A connection
+ * that failed before it was accepted (reset, aborted) is reported and the
+ * next one taken at once; running out of resources (file descriptors,
+ * memory) is reported and retried after a pause, to let connections end.
  */
 function accept(listener: Deno.Listener, interrupt: AbortSignal): Promise<Deno.Conn | undefined> {
   return new Promise((resolve) => {
@@ -176,10 +183,14 @@ function accept(listener: Deno.Listener, interrupt: AbortSignal): Promise<Deno.C
     const onAbort = () => resolve(undefined);
     interrupt.addEventListener("abort", onAbort, { once: true });
     (async () => {
-      while (true) {
+      while (!interrupt.aborted) {
         try {
           return await listener.accept();
         } catch (e) {
+          if (!isResourceError(e)) {
+            info(`accept failed: ${errorText(e)}; taking the next connection`);
+            continue;
+          }
           info(`accept failed: ${errorText(e)}; retrying in 1 s`);
           await new Promise((r) => setTimeout(r, 1000));
         }
@@ -189,6 +200,11 @@ function accept(listener: Deno.Listener, interrupt: AbortSignal): Promise<Deno.C
       resolve(conn);
     });
   });
+}
+
+/** EMFILE, ENFILE, ENOMEM, ENOBUFS: the process or system is out of something, not the peer at fault. */
+function isResourceError(e: unknown): boolean {
+  return /\(os error (24|23|12|105)\)/.test(errorText(e));
 }
 
 function listen(hostname: string, port: number): Deno.Listener {

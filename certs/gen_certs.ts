@@ -13,9 +13,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { issueCertificate } from "../lib/pki/certgen.ts";
-import { fail, runMain } from "../lib/app/cli.ts";
+import { fail, parseArguments, runMain } from "../lib/app/cli.ts";
 
 const USAGE = `usage: deno task gen-certs [--dir DIR] [--days N] [--key-type rsa|ecdsa|ed25519] [--force]
 
@@ -46,7 +45,7 @@ async function writeSecret(path: string, text: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseArguments({
     args: Deno.args,
     options: {
       dir: { type: "string", default: "certs" },

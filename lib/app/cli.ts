@@ -5,6 +5,8 @@
  * @module
  */
 
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
 /** The program's name for messages, e.g. `server`. */
 let programName = Deno.mainModule.replace(/^.*\//, "").replace(/\.ts$/, "");
 
@@ -64,6 +66,29 @@ export async function runMain(main: () => Promise<number | void>): Promise<void>
     );
     Deno.exit(e instanceof UserError ? e.status : usage ? 2 : 1);
   }
+}
+
+/**
+ * `node:util` parseArgs, except that a value starting with '-' after an option
+ * that takes one is that option's value, as with getopt (`--days -1`): the
+ * option's own check then says what it accepts, where parseArgs would only
+ * call the argument ambiguous.
+ */
+export function parseArguments<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  const takesValue = new Set(
+    Object.entries(config.options ?? {}).filter(([, o]) => o.type === "string").map(([name]) => `--${name}`),
+  );
+  const input = config.args ?? Deno.args;
+  const args: string[] = [];
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] === "--") {
+      args.push(...input.slice(i));
+      break;
+    }
+    const joined = takesValue.has(input[i]) && input[i + 1]?.startsWith("-");
+    args.push(joined ? `${input[i]}=${input[++i]}` : input[i]);
+  }
+  return parseArgs({ ...config, args } as T);
 }
 
 /**

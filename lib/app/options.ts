@@ -61,14 +61,21 @@ export const COMMON_HELP =
 const tls13: EngineFactory = createTls13Engine;
 const tls12: EngineFactory = createTls12Engine;
 
+/** `--groups` names as OpenSSL takes them, any case (`p-256`, `x25519mlkem768`). */
+const GROUP_NAME_BY_LOWER_CASE = new Map(Object.keys(GROUP_BY_NAME).map((name) => [name.toLowerCase(), name]));
+
 /** The `--groups` order: every name for TLS 1.3, the ECDHE ones for TLS 1.2 (undefined: the defaults). */
 function parseGroups(text: string | undefined): { tls13?: string[]; tls12?: string[] } {
   if (text === undefined) return {};
-  const groups = text.split(/[:,]/).map((g) => g.trim());
-  for (const g of groups) {
-    if (!Object.hasOwn(GROUP_BY_NAME, g)) {
-      fail(`--groups: unknown group '${g}' (choose from X25519MLKEM768, X25519, P-256, P-384)`);
+  const groups: string[] = [];
+  for (const given of text.split(/[:,]/).map((g) => g.trim())) {
+    const name = GROUP_NAME_BY_LOWER_CASE.get(given.toLowerCase());
+    if (name === undefined) {
+      fail(`--groups: unknown group '${given}' (choose from X25519MLKEM768, X25519, P-256, P-384)`);
     }
+    // A group listed twice would be offered twice (and key-shared twice), which peers may refuse.
+    if (groups.some((g) => GROUP_BY_NAME[g] === GROUP_BY_NAME[name])) fail(`--groups: '${given}' is listed twice`);
+    groups.push(name);
   }
   const ecdhe = groups.filter((g) => TLS12_GROUP_NAMES.includes(g));
   return { tls13: groups, tls12: ecdhe.length ? ecdhe : undefined };
@@ -90,15 +97,21 @@ const ENGINE_RANGE: Record<string, [ProtocolVersion, ProtocolVersion]> = {
   forge: ["TLSv1", "TLSv1.1"],
 };
 
-function parseVersion(text: string | undefined, flag: string, fallback: ProtocolVersion): ProtocolVersion {
-  if (text === undefined) return fallback;
+function parseVersion(text: string | undefined, flag: string): ProtocolVersion | undefined {
+  if (text === undefined) return undefined;
   if (!(text in VERSIONS)) fail(`--${flag} takes TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3, got '${text}'`);
   return text as ProtocolVersion;
 }
 
+/** The lower of two versions. */
+function lower(a: ProtocolVersion, b: ProtocolVersion): ProtocolVersion {
+  return VERSIONS[a] <= VERSIONS[b] ? a : b;
+}
+
 /**
  * Picks the engine from `--engine` and the version flags (default: TLS 1.2
- * to TLS 1.3).
+ * to TLS 1.3; the default minimum follows an explicit maximum below it, so
+ * `--max-version TLSv1.1` alone means TLS 1.1 only).
  * - server: each client goes to the engine for the highest version both
  *   accept: TLS 1.3, TLS 1.2, or forge for TLS 1.0/1.1 when `--min-version`
  *   allows them;
@@ -119,21 +132,26 @@ export function chooseEngine(
   const tls13 = groups.tls13 ? tls13EngineFactory({ groups: groups.tls13 }) : ENGINES.tls13;
   const tls12 = groups.tls12 ? tls12EngineFactory({ groups: groups.tls12 }) : ENGINES.tls12;
   const forced = values.engine;
-  if (forced !== undefined && !(forced in ENGINES)) {
+  if (forced !== undefined && !Object.hasOwn(ENGINES, forced)) {
     fail(`unknown engine '${forced}' (choose from: ${Object.keys(ENGINES).join(", ")})`);
   }
-  const [defaultMin, defaultMax] = forced ? ENGINE_RANGE[forced] : ["TLSv1.2", "TLSv1.3"] as const;
-  const minVersion = parseVersion(values["min-version"], "min-version", defaultMin);
-  const maxVersion = parseVersion(values["max-version"], "max-version", defaultMax);
-  if (VERSIONS[minVersion] > VERSIONS[maxVersion]) {
-    fail(`--min-version ${minVersion} is above --max-version ${maxVersion}`);
+  const givenMin = parseVersion(values["min-version"], "min-version");
+  const givenMax = parseVersion(values["max-version"], "max-version");
+  if (givenMin && givenMax && VERSIONS[givenMin] > VERSIONS[givenMax]) {
+    fail(`--min-version ${givenMin} is above --max-version ${givenMax}`);
   }
   if (forced) {
     const [lo, hi] = ENGINE_RANGE[forced];
-    if (VERSIONS[minVersion] < VERSIONS[lo] || VERSIONS[maxVersion] > VERSIONS[hi]) {
+    const outside = (v: ProtocolVersion | undefined) => v && (VERSIONS[v] < VERSIONS[lo] || VERSIONS[v] > VERSIONS[hi]);
+    if (outside(givenMin) || outside(givenMax)) {
       const range = lo === hi ? lo : `${lo} to ${hi}`;
       fail(`the ${forced} engine speaks ${range} only: set --min-version/--max-version within it`);
     }
+  }
+  const [defaultMin, defaultMax] = forced ? ENGINE_RANGE[forced] : ["TLSv1.2", "TLSv1.3"] as const;
+  const maxVersion = givenMax ?? defaultMax; // the highest there is, or the forced engine's
+  const minVersion = givenMin ?? lower(defaultMin, maxVersion);
+  if (forced) {
     const engine = forced === "tls13" ? tls13 : forced === "tls12" ? tls12 : ENGINES[forced];
     return { engine, minVersion, maxVersion };
   }
@@ -164,23 +182,46 @@ export function parseAlpn(text: string | undefined): string[] | undefined {
 }
 
 /**
- * Opens the `--keylog` file (created 0600: it holds secrets) and returns a
- * line writer for {@link TlsConfig.keyLog}.
+ * Opens the `--keylog` file and returns a line writer for
+ * {@link TlsConfig.keyLog}. A new file is created 0600 (it holds secrets),
+ * which needs write access only; appending to an existing one needs read
+ * access too, to check that it is a plain file nobody else can read.
  */
 export async function openKeyLog(path: string | undefined): Promise<((line: string) => void) | undefined> {
   if (path === undefined) return undefined;
-  let file: Deno.FsFile;
+  const file = await openKeyLogFile(path, { write: true, createNew: true, mode: 0o600 }) ??
+    await openExistingKeyLog(path);
+  const encoder = new TextEncoder();
+  // Synchronous, so every secret is on disk before the handshake goes on.
+  return (line) => void file.writeSync(encoder.encode(line.endsWith("\n") ? line : `${line}\n`));
+}
+
+/** The key log opened with `options`; undefined if it exists and `options` create a new file only. */
+async function openKeyLogFile(path: string, options: Deno.OpenOptions): Promise<Deno.FsFile | undefined> {
   try {
-    file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+    return await Deno.open(path, options);
   } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists && options.createNew) return undefined;
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       fail(`no permission to write key log ${path} (grant it with --allow-write=${path})`, 1);
     }
     fail(`cannot open key log ${path}: ${(e as Error).message}`, 1);
   }
-  // The mode above applies only to a file we create: an existing one must be
-  // a plain file that nobody else can read, or secrets would leak into it.
-  const info = await file.stat();
+}
+
+/** An existing key log, once it is known to be a plain file that nobody else can read. */
+async function openExistingKeyLog(path: string): Promise<Deno.FsFile> {
+  const file = (await openKeyLogFile(path, { append: true }))!; // undefined only for createNew
+  let info: Deno.FileInfo;
+  try {
+    info = await file.stat();
+  } catch (e) {
+    file.close();
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      fail(`key log ${path} exists: grant --allow-read=${path} too, so its mode can be checked before appending`, 1);
+    }
+    fail(`cannot check key log ${path}: ${(e as Error).message}`, 1);
+  }
   if (!info.isFile) {
     file.close();
     fail(`key log ${path} is not a regular file`, 1);
@@ -192,16 +233,14 @@ export async function openKeyLog(path: string | undefined): Promise<((line: stri
       1,
     );
   }
-  const encoder = new TextEncoder();
-  // Synchronous, so every secret is on disk before the handshake goes on.
-  return (line) => void file.writeSync(encoder.encode(line.endsWith("\n") ? line : `${line}\n`));
+  return file;
 }
 
 /** Seconds from a flag, as milliseconds. */
 export function parseSeconds(text: string, flag: string): number {
   const n = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(n)) {
-    fail(`--${flag} takes a number of seconds, got '${text}'`);
+    fail(`--${flag} takes a number of seconds, 0 or more, got '${text}'`);
   }
   return n * 1000;
 }
@@ -232,6 +271,20 @@ export async function readPemFile(path: string, what: string): Promise<string> {
     fail(`cannot read ${what} file ${path}: ${(e as Error).message}`, 1);
   }
   if (!text.includes("-----BEGIN ")) fail(`${what} file ${path} is not in PEM format`, 1);
+  return text;
+}
+
+/** Reads a PEM file that must hold at least one certificate (not, say, the key by mistake). */
+export async function readCertificateFile(path: string, what: string): Promise<string> {
+  const text = await readPemFile(path, what);
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) fail(`no certificate in ${what} file ${path}`, 1);
+  return text;
+}
+
+/** Reads a PEM file that must hold a private key. */
+export async function readPrivateKeyFile(path: string): Promise<string> {
+  const text = await readPemFile(path, "private key");
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) fail(`no private key in private key file ${path}`, 1);
   return text;
 }
 
