@@ -266,6 +266,14 @@ Deno.test("RFC 8446 §4.6.1: a NewSessionTicket carrying key_share → illegal_p
   assert.ok(server.engine.handshakeDone);
 });
 
+Deno.test("RFC 8446 §4.6.1, §4.2.10: a NewSessionTicket early_data that is not a uint32 → decode_error", async () => {
+  for (const data of [[], [0, 0, 0x40], [0, 0, 0x40, 0, 0]]) {
+    const { client, fromServer } = await established();
+    const ticket = ticketWith([0, 42, 0, data.length, ...data]);
+    throwsAlert(() => client.engine.receive(fromServer.seal(ticket)), Alert.decode_error, "sent");
+  }
+});
+
 Deno.test("RFC 8446 §5.5: a run of NewSessionTickets without application data is cut off after 32", async () => {
   const ticket = handshakeMessage(
     HandshakeType.new_session_ticket,

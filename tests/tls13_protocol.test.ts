@@ -12,6 +12,7 @@ import { NodeCryptoProvider } from "../lib/crypto/node_provider.ts";
 import { trafficKeys } from "../lib/engines/tls13/key_schedule.ts";
 import {
   encodeClientHello,
+  encodeOfferedPsks,
   encodeSupportedVersions,
   encodeU16List,
   handshakeMessage,
@@ -222,6 +223,20 @@ Deno.test("RFC 8446 §4.2.9: pre_shared_key without psk_key_exchange_modes → m
   // Accepting side: with the modes the PSK is ignored and the handshake is a full one; modes alone are fine too.
   await handshakeWithHello((exts) => [...exts, UNUSABLE_PSK]);
   await handshakeWithHello((exts) => exts.filter((e) => e.type !== ExtensionType.psk_key_exchange_modes));
+});
+
+Deno.test("RFC 8446 §4.2.11: pre_shared_key with more binders or identities than the other → illegal_parameter", async () => {
+  const identity = (n: number) => ({ identity: new Uint8Array([n]), obfuscatedTicketAge: 0 });
+  const offer = (identities: number, binders: number) => (exts: { type: number; data: Uint8Array }[]) => [...exts, {
+    type: ExtensionType.pre_shared_key,
+    data: encodeOfferedPsks({
+      identities: Array.from({ length: identities }, (_, i) => identity(i + 1)),
+      binders: Array.from({ length: binders }, () => new Uint8Array(32)),
+    }),
+  }];
+  await serverRefusesHello(offer(2, 1), Alert.illegal_parameter);
+  await serverRefusesHello(offer(1, 2), Alert.illegal_parameter);
+  await handshakeWithHello(offer(2, 2)); // one binder each: the PSKs are ignored, the handshake is a full one
 });
 
 Deno.test("RFC 8446 §4.2: oid_filters (a CertificateRequest extension) in a ClientHello → illegal_parameter", async () => {

@@ -193,6 +193,8 @@ export interface NewSessionTicket {
   nonce: Uint8Array;
   ticket: Uint8Array;
   extensions: Extension[];
+  /** early_data: how much early data the ticket allows. */
+  maxEarlyDataSize?: number;
 }
 
 /**
@@ -214,5 +216,15 @@ export function parseNewSessionTicket(body: Uint8Array): NewSessionTicket {
   if (ticket.length === 0) throw new TlsError(Alert.decode_error, "empty session ticket");
   const extensions = readExtensions(r);
   r.expectEnd("NewSessionTicket");
-  return { lifetime, ageAdd, nonce, ticket, extensions };
+  const early = extensions.find((e) => e.type === ExtensionType.early_data);
+  const maxEarlyDataSize = early && parseMaxEarlyDataSize(early.data);
+  return { lifetime, ageAdd, nonce, ticket, extensions, maxEarlyDataSize };
+}
+
+/** early_data of a NewSessionTicket: max_early_data_size, a uint32 (RFC 8446 §4.2.10). */
+function parseMaxEarlyDataSize(data: Uint8Array): number {
+  const r = new Reader(data);
+  const size = r.u32();
+  r.expectEnd("early_data");
+  return size;
 }

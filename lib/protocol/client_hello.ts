@@ -263,7 +263,7 @@ export function encodeOfferedPsks(psks: OfferedPsks): Uint8Array {
 
 /**
  * Parses a client's pre_shared_key: both lists non-empty, no empty
- * identity, binders of at least 32 bytes (RFC 8446 §4.2.11).
+ * identity, binders of at least 32 bytes, one for each identity (RFC 8446 §4.2.11).
  *
  * @example
  * ```ts
@@ -292,6 +292,10 @@ export function parseOfferedPsks(data: Uint8Array): OfferedPsks {
     binders.push(binder);
   }
   if (!identities.length || !binders.length) throw new TlsError(Alert.decode_error, "empty pre_shared_key list");
+  // RFC 8446 §4.2.11: one binder for each identity, in the same order.
+  if (binders.length !== identities.length) {
+    throw new TlsError(Alert.illegal_parameter, "pre_shared_key has a different number of binders and identities");
+  }
   return { identities, binders };
 }
 
