@@ -144,3 +144,27 @@ for (const [name, engine] of ENGINES) {
     assert.ok(server.error);
   });
 }
+
+for (const side of ["client", "server"] as const) {
+  Deno.test(`forge: the ${side}'s --min-version TLSv1.1 refuses forge's TLS 1.0 with protocol_version, before any data`, async () => {
+    const min = { minVersion: "TLSv1.1" as const };
+    const { client, server } = await memoryPair(
+      createForgeEngine,
+      side === "client" ? min : {},
+      side === "server" ? min : {},
+    );
+    const refusing = side === "client" ? client : server;
+    shuttle(client, server);
+    assert.equal(refusing.isInitFinished, false);
+    assert.equal(refusing.error!.alertName, "protocol_version");
+    assert.match(refusing.error!.message, /negotiated TLSv1, below the minimum TLSv1\.1/);
+  });
+}
+
+Deno.test("forge: a range that includes TLS 1.0 completes the handshake (the twin of the refusal)", async () => {
+  const range = { minVersion: "TLSv1" as const, maxVersion: "TLSv1.1" as const };
+  const { client, server } = await memoryPair(createForgeEngine, range, range);
+  shuttle(client, server);
+  assert.equal(client.isInitFinished && server.isInitFinished, true);
+  assert.equal(client.info!.protocol, "TLSv1");
+});

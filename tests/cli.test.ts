@@ -84,7 +84,7 @@ Deno.test("a certificate or CA file without a certificate in it is refused at st
   );
 });
 
-Deno.test("--max-version TLSv1.1 alone takes the default minimum down with it and speaks to a legacy server", async () => {
+Deno.test("--max-version TLSv1.1 alone opens the legacy range TLSv1 to TLSv1.1 and speaks to a legacy server", async () => {
   const port = freePort();
   const server = await startServer(port, "--min-version", "TLSv1");
   try {
@@ -92,6 +92,21 @@ Deno.test("--max-version TLSv1.1 alone takes the default minimum down with it an
     await client.waitFor(/handshake complete: TLSv1(\.1)?,/);
     await client.closeStdin();
     assert.equal((await client.exit()).code, 0, client.stderr);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("--min-version TLSv1.1 is enforced on the legacy engine: a TLS 1.0 server is refused with protocol_version", async () => {
+  const port = freePort();
+  const server = await startServer(port, "--min-version", "TLSv1"); // forge's server always picks TLS 1.0
+  try {
+    const client = new Proc(DENO, await clientArgs(port, "--min-version", "TLSv1.1", "--max-version", "TLSv1.1"));
+    const status = await client.exit();
+    assert.equal(status.code, 1, client.stderr);
+    assert.match(client.stderr, /negotiated TLSv1, below the minimum TLSv1\.1/);
+    assert.match(client.stderr, /protocol_version/);
+    assert.doesNotMatch(client.stderr, /handshake complete/);
   } finally {
     await server.stop();
   }

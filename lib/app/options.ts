@@ -150,7 +150,9 @@ export function chooseEngine(
   }
   const [defaultMin, defaultMax] = forced ? ENGINE_RANGE[forced] : ["TLSv1.2", "TLSv1.3"] as const;
   const maxVersion = givenMax ?? defaultMax; // the highest there is, or the forced engine's
-  const minVersion = givenMin ?? lower(defaultMin, maxVersion);
+  // A legacy maximum opens the legacy engine's whole range (TLSv1 up to it).
+  const minVersion = givenMin ??
+    (VERSIONS[maxVersion] <= VERSIONS["TLSv1.1"] && !forced ? "TLSv1" : lower(defaultMin, maxVersion));
   if (forced) {
     const engine = forced === "tls13" ? tls13 : forced === "tls12" ? tls12 : ENGINES[forced];
     return { engine, minVersion, maxVersion };

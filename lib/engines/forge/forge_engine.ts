@@ -38,6 +38,20 @@ interface ForgeError {
 
 const VERSION_NAMES: Record<number, ProtocolVersion> = { 1: "TLSv1", 2: "TLSv1.1", 3: "TLSv1.2" };
 
+const LEGACY_RANK: Record<ProtocolVersion, number> = { "TLSv1": 1, "TLSv1.1": 2, "TLSv1.2": 3, "TLSv1.3": 4 };
+
+/** Why `version` is outside the configured range, or undefined when inside it. */
+function versionOutside(version: ProtocolVersion, config: TlsConfig): string | undefined {
+  const { minVersion, maxVersion } = config;
+  if (minVersion && LEGACY_RANK[version] < LEGACY_RANK[minVersion]) {
+    return `negotiated ${version}, below the minimum ${minVersion}`;
+  }
+  if (maxVersion && LEGACY_RANK[version] > LEGACY_RANK[maxVersion]) {
+    return `negotiated ${version}, above the maximum ${maxVersion}`;
+  }
+  return undefined;
+}
+
 function certToDer(cert: forge.pki.Certificate): Uint8Array {
   return fromBinaryString(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes());
 }
@@ -118,7 +132,11 @@ class ForgeEngine implements TlsEngine {
       verify: (_c, _verified, depth, certs) => this.#verify(depth, certs),
       getCertificate: () => config.certificateChain ?? (undefined as unknown as string),
       getPrivateKey: () => config.privateKey ?? (undefined as unknown as string),
-      connected: () => {
+      connected: (c) => {
+        // forge negotiates whatever it speaks (its server always picks TLS 1.0):
+        // the configured range is ours to enforce before any data moves.
+        const outside = versionOutside(VERSION_NAMES[c.version.minor] ?? "TLSv1", config);
+        if (outside) return this.#abort(Alert.protocol_version, outside);
         this.#handshakeDone = true;
         sink.trace?.({ kind: "state", text: "handshake complete" });
       },
