@@ -384,6 +384,21 @@ export function isListening(port: number): boolean {
  * until it listens; a server that exits at once (a port taken meanwhile) is
  * retried on another port, and a failure says what s_server said.
  */
+/** `openssl s_client` speaking TLS 1.0 (which OpenSSL 3 allows only at security level 0). */
+export function opensslTls1Client(port: number): Proc {
+  return new Proc("openssl", [
+    "s_client",
+    "-connect",
+    `127.0.0.1:${port}`,
+    "-tls1",
+    "-cipher",
+    "DEFAULT@SECLEVEL=0",
+    "-legacy_server_connect",
+    "-quiet",
+    "-no_ign_eof",
+  ]);
+}
+
 export async function startOpensslServer(args: string[]): Promise<{ proc: Proc; port: number }> {
   let said = "";
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -12,6 +12,7 @@ import {
   clientArgsIn,
   DENO,
   freePort,
+  opensslTls1Client,
   pem,
   Proc,
   randomBytes,
@@ -477,17 +478,7 @@ Deno.test("negative: a TLS 1.1-only client gets protocol_version, a TLS 1.2-only
   }
   const port2 = freePort();
   const legacy = await startServer(port2, "--min-version", "TLSv1");
-  const sClient = new Proc("openssl", [
-    "s_client",
-    "-connect",
-    `127.0.0.1:${port2}`,
-    "-tls1",
-    "-cipher",
-    "DEFAULT@SECLEVEL=0",
-    "-legacy_server_connect",
-    "-quiet",
-    "-no_ign_eof",
-  ]);
+  const sClient = opensslTls1Client(port2);
   try {
     await legacy.waitFor(/handshake complete: TLSv1, cipher TLS_RSA_WITH_AES_/);
     await sClient.write("legacy\n");

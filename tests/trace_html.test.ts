@@ -13,6 +13,7 @@ import {
   clientArgs,
   DENO,
   freePort,
+  opensslTls1Client,
   pem,
   Proc,
   serverArgs,
@@ -470,4 +471,33 @@ Deno.test("trace events: secrets, plaintext and whole records only when the trac
   const out = rich.filter((e) => e.kind === "plaintext" && e.direction === "out");
   assert.deepEqual(out.map((e) => e.kind === "plaintext" && e.contentType), ["handshake", "application_data"]);
   assert.ok(rich.some((e) => e.kind === "data" && e.direction === "out" && dec.decode(e.bytes) === "ping"));
+});
+
+Deno.test("--trace-html: a TLS 1.0 connection (forge) gets its page, its Certificate read per RFC 5246 §7.4.2, and the next client is served", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "trace-html-tls1-" });
+  const page = `${dir}/server.html`;
+  const port = freePort();
+  const server = new Proc(DENO, withWrite(await serverArgs(port, "--trace-html", page, "--min-version", "TLSv1"), dir));
+  try {
+    await server.waitFor(/waiting for next connection/);
+    const legacy = opensslTls1Client(port);
+    try {
+      await server.waitFor(/handshake complete: TLSv1, /);
+      await legacy.write("legacy\n");
+      await until(() => dec.decode(server.stdout) === "legacy\n", "the TLS 1.0 client's data");
+    } finally {
+      await legacy.stop();
+    }
+    await server.waitFor(/wrote trace page/);
+    const html = await checkFile(page);
+    assert.match(html, /ASN\.1Cert \(end-entity certificate\)/);
+    assert.doesNotMatch(html, /certificate_request_context/);
+    const next = new Proc(DENO, withWrite(await clientArgs(port, "--trace-html", `${dir}/client.html`), dir));
+    await next.write("next\n");
+    await until(() => dec.decode(server.stdout) === "legacy\nnext\n", "the next client's data");
+    await next.closeStdin();
+    assert.equal((await next.exit()).code, 0, next.stderr);
+  } finally {
+    await server.stop();
+  }
 });

@@ -27,6 +27,29 @@ export interface Field {
 /** Thrown inside a walk when the bytes end before the structure does. */
 class Short extends Error {}
 
+/** Thrown when a page's field budget is spent: the walk stops where it is. */
+class Spent extends Error {}
+
+/**
+ * Fields one page may name at most, shared by all its records: whatever the
+ * bytes, drawing the page stays bounded in time and size.
+ */
+export class FieldBudget {
+  left: number;
+  constructor(fields = 50_000) {
+    this.left = fields;
+  }
+  /** Whether the budget ran out during a walk (the page says so). */
+  spent = false;
+}
+
+/** How the bytes are to be read: the version decides some layouts. */
+export interface AnnotateOptions {
+  /** The negotiated version's code point (e.g. 0x0301), when known. */
+  version?: number;
+  budget?: FieldBudget;
+}
+
 /**
  * Walks a byte array, recording named fields as it goes.
  */
@@ -34,21 +57,52 @@ export class Annotator {
   readonly bytes: Uint8Array;
   pos: number;
   readonly fields: Field[] = [];
+  /** The negotiated version, when known (Certificate differs before TLS 1.3). */
+  readonly version?: number;
   #stack: Field[][] = [];
+  /** Where the innermost open group ends: nothing inside it reads past. */
+  #limits: number[] = [];
+  #budget: FieldBudget;
 
-  constructor(bytes: Uint8Array, pos = 0) {
+  constructor(bytes: Uint8Array, pos = 0, options: AnnotateOptions = {}) {
     this.bytes = bytes;
     this.pos = pos;
+    this.version = options.version;
+    this.#budget = options.budget ?? new FieldBudget();
     this.#stack.push(this.fields);
+    this.#limits.push(bytes.length);
+  }
+
+  /** The end of the innermost open group (the buffer's end at the top). */
+  get limit(): number {
+    return this.#limits.at(-1)!;
   }
 
   #add(field: Field): Field {
+    if (this.#budget.left <= 0) {
+      this.#budget.spent = true;
+      throw new Spent();
+    }
+    this.#budget.left--;
     this.#stack.at(-1)!.push(field);
     return field;
   }
 
+  /**
+   * Runs a whole walk: a structure cut short keeps the fields named so far,
+   * and a spent budget ends the walk quietly.
+   */
+  walk(fn: () => void): Field[] {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof Short) && !(e instanceof Spent)) throw e;
+    }
+    return this.fields;
+  }
+
   #need(n: number): void {
-    if (this.pos + n > this.bytes.length) throw new Short();
+    if (n < 0 || this.pos + n > this.limit) throw new Short();
   }
 
   /** Raw bytes as one field. */
@@ -83,23 +137,36 @@ export class Annotator {
     return this.#int(name, 4, value);
   }
 
-  /** A field of `n` bytes made of the fields `fn` reads (what it leaves unread is named "rest"). */
+  /**
+   * A field of `n` bytes made of the fields `fn` reads, which gets the
+   * group's end capped to the bytes present (those of the enclosing group). Bytes `fn` leaves unread are
+   * named "(unexpected bytes)"; bytes it cannot read, "(cannot be decoded)".
+   * A group declared longer than the bytes present is marked truncated, and
+   * the walk around it stops there.
+   */
   group(name: string, n: number, fn: (end: number) => void, value?: string): void {
-    const end = Math.min(this.pos + n, this.bytes.length);
+    const declared = this.pos + Math.max(0, n);
+    const end = Math.min(declared, this.limit);
     const f = this.#add({ name, start: this.pos, end, children: [] });
     if (value !== undefined) f.value = value;
+    if (end < declared) {
+      f.value = `${value === undefined ? "" : `${value}; `}truncated: ${n} bytes declared, ${end - f.start} present`;
+    }
     this.#stack.push(f.children);
+    this.#limits.push(end);
     try {
       fn(end);
       if (this.pos < end) this.leaf("(unexpected bytes)", end - this.pos);
     } catch (e) {
       if (!(e instanceof Short) && !(e instanceof RangeError)) throw e;
       if (this.pos < end) this.leaf("(cannot be decoded)", end - this.pos);
+      else f.value = f.value === undefined ? "(cannot be decoded)" : `${f.value}; cannot be decoded`;
     } finally {
+      this.#limits.pop();
       this.#stack.pop();
       this.pos = end;
     }
-    if (end < f.start + n) throw new Short();
+    if (end < declared) throw new Short();
   }
 
   /** A vector: its length prefix, then a group of that many bytes. */
@@ -107,15 +174,22 @@ export class Annotator {
     this.#need(prefix);
     let n = 0;
     for (let i = 0; i < prefix; i++) n = n * 256 + this.bytes[this.pos + i];
-    this.group(name, prefix + n, () => {
+    this.group(name, prefix + n, (end) => {
       this.leaf("length", prefix, () => String(n));
-      fn(this.pos + n);
+      fn(end);
     }, value);
   }
 
-  /** Repeats `fn` until `end`. */
+  /**
+   * Repeats `fn` until `end`; an item that reads nothing, or reads past
+   * `end`, ends the list as undecodable.
+   */
   until(end: number, fn: () => void): void {
-    while (this.pos < end) fn();
+    while (this.pos < end) {
+      const before = this.pos;
+      fn();
+      if (this.pos <= before || this.pos > end) throw new Short();
+    }
   }
 }
 
@@ -125,11 +199,11 @@ const hex4 = (v: number) => `0x${v.toString(16).padStart(4, "0")}`;
  * The fields of a whole record as it crossed the wire: header, then the
  * body (messages for clear text, ciphertext and tag when protected).
  */
-export function recordFields(bytes: Uint8Array, isProtected: boolean): Field[] {
-  const a = new Annotator(bytes);
+export function recordFields(bytes: Uint8Array, isProtected: boolean, options: AnnotateOptions = {}): Field[] {
+  const a = new Annotator(bytes, 0, options);
   const type = bytes[0];
   const length = ((bytes[3] ?? 0) << 8) | (bytes[4] ?? 0);
-  try {
+  return a.walk(() => {
     a.group("record header", 5, () => {
       a.u8("content type", (v) => `${CONTENT_TYPES[v] ?? "unknown"} (${v})`);
       a.u16("legacy_record_version", hex4);
@@ -141,12 +215,9 @@ export function recordFields(bytes: Uint8Array, isProtected: boolean): Field[] {
         a.leaf("AEAD authentication tag", Math.min(16, length));
       });
     } else {
-      contentFields(a, CONTENT_TYPES[type] ?? "", 5 + length);
+      contentFields(a, CONTENT_TYPES[type] ?? "", Math.min(5 + length, bytes.length));
     }
-  } catch (e) {
-    if (!(e instanceof Short)) throw e;
-  }
-  return a.fields;
+  });
 }
 
 /**
@@ -157,16 +228,19 @@ export function plaintextFields(
   content: Uint8Array,
   contentType: string,
   padding: number,
+  options: AnnotateOptions = {},
 ): { bytes: Uint8Array; fields: Field[] } {
   const code = Number(Object.entries(CONTENT_TYPES).find(([, n]) => n === contentType)?.[0] ?? 0);
   const bytes = new Uint8Array(content.length + 1 + padding);
   bytes.set(content);
   bytes[content.length] = code;
-  const a = new Annotator(bytes);
-  a.group("content", content.length, (end) => contentFields(a, contentType, end));
-  a.u8("inner content type", (v) => `${contentType} (${v})`);
-  if (padding) a.leaf("zero padding", padding, () => `${padding} bytes`);
-  return { bytes, fields: a.fields };
+  const a = new Annotator(bytes, 0, options);
+  const fields = a.walk(() => {
+    a.group("content", content.length, (end) => contentFields(a, contentType, end));
+    a.u8("inner content type", (v) => `${contentType} (${v})`);
+    if (padding) a.leaf("zero padding", padding, () => `${padding} bytes`);
+  });
+  return { bytes, fields };
 }
 
 function contentFields(a: Annotator, contentType: string, end: number): void {

@@ -49,7 +49,7 @@ export function messageBody(a: Annotator, name: string, end: number): void {
     case "EncryptedExtensions":
       return extensionList(a, "EncryptedExtensions");
     case "Certificate":
-      return certificate(a);
+      return certificate(a, end);
     case "CertificateRequest":
       a.vector("certificate_request_context", 1, (e) => a.leaf("context", e - a.pos));
       return extensionList(a, "CertificateRequest");
@@ -107,29 +107,60 @@ function serverHello(a: Annotator, kind: HelloKind): void {
   extensionList(a, kind);
 }
 
-function certificate(a: Annotator): void {
+/**
+ * Certificate: TLS 1.3 (RFC 8446 §4.4.2) has a request context and an
+ * extension block per entry; earlier versions (RFC 5246 §7.4.2) a bare list
+ * of certificates. The version comes from the connection when known, else
+ * from the layout (a bare list's length prefix covers the whole body).
+ */
+function certificate(a: Annotator, end: number): void {
+  const bareList = a.version !== undefined ? a.version < 0x0304 : readU24(a, a.pos) === end - a.pos - 3;
+  if (bareList) {
+    let n = 0;
+    a.vector("certificate_list", 3, (e) =>
+      a.until(e, () => {
+        a.vector(`ASN.1Cert (${certificateLabel(n++)})`, 3, (ce) => der(a, ce));
+      }));
+    return;
+  }
   a.vector("certificate_request_context", 1, (e) => {
     if (e > a.pos) a.leaf("context", e - a.pos);
   });
   let n = 0;
   a.vector("certificate_list", 3, (e) =>
     a.until(e, () => {
-      const label = n++ === 0 ? "end-entity certificate" : `certificate ${n}`;
-      a.group(`CertificateEntry (${label})`, entryLength(a), () => {
-        a.vector("cert_data", 3, (ce) => {
-          a.leaf("X.509 certificate (DER)", ce - a.pos, (der) => describeCertificate(der.slice()));
-        });
+      a.group(`CertificateEntry (${certificateLabel(n++)})`, entryLength(a), () => {
+        a.vector("cert_data", 3, (ce) => der(a, ce));
         extensionList(a, "CertificateEntry");
       });
     }));
 }
 
-/** Length of a CertificateEntry starting at the reader's position. */
+const certificateLabel = (n: number) => n === 0 ? "end-entity certificate" : `certificate ${n + 1}`;
+
+function der(a: Annotator, end: number): void {
+  a.leaf("X.509 certificate (DER)", end - a.pos, (bytes) => {
+    try {
+      return describeCertificate(bytes.slice());
+    } catch {
+      return "(cannot be decoded)";
+    }
+  });
+}
+
+function readU24(a: Annotator, p: number): number {
+  if (p + 3 > a.limit) return -1;
+  return (a.bytes[p] << 16) | (a.bytes[p + 1] << 8) | a.bytes[p + 2];
+}
+
+/**
+ * Length of a CertificateEntry starting at the reader's position: at least
+ * one byte, so a list of entries always moves on.
+ */
 function entryLength(a: Annotator): number {
-  const b = a.bytes, p = a.pos;
-  if (p + 3 > b.length) return b.length - p;
-  const cert = (b[p] << 16) | (b[p + 1] << 8) | b[p + 2];
+  const b = a.bytes, p = a.pos, left = a.limit - p;
+  const cert = readU24(a, p);
   const at = p + 3 + cert;
-  if (at + 2 > b.length) return b.length - p;
+  if (cert < 0 || at + 2 > a.limit) return Math.max(1, left);
   return 3 + cert + 2 + ((b[at] << 8) | b[at + 1]);
 }

@@ -11,7 +11,7 @@ import type { ConnectionInfo } from "../ssl/engine.ts";
 import { describeCertificate } from "../pki/x509.ts";
 import type { FailureView, Flight, FoldedRecords, RecordView, TraceCollector } from "./collector.ts";
 import { APP_DATA_SHOWN } from "./collector.ts";
-import { plaintextFields, recordFields } from "./fields.ts";
+import { type AnnotateOptions, FieldBudget, plaintextFields, recordFields } from "./fields.ts";
 import { annotatedBytes, escapeHtml as esc, printable } from "./hex_view.ts";
 import { SCRIPT, STYLE } from "./assets.ts";
 import { keySchedule } from "./schedule_view.ts";
@@ -20,6 +20,14 @@ import { keySchedule } from "./schedule_view.ts";
 const APP_HEX_SHOWN = 256;
 /** Any record's bytes drawn at most. */
 const RECORD_HEX_SHOWN = 8192;
+/** Fields named on one page at most, whatever the peer sent. */
+const PAGE_FIELDS = 50_000;
+const VERSION_CODES: Record<string, number> = {
+  "TLSv1": 0x0301,
+  "TLSv1.1": 0x0302,
+  "TLSv1.2": 0x0303,
+  "TLSv1.3": 0x0304,
+};
 
 /** What the program knows besides the events. */
 export interface PageContext {
@@ -41,7 +49,7 @@ export function renderPage(c: TraceCollector, ctx: PageContext): string {
     summary(c, ctx),
     diagram(c),
     timeline(c),
-    records(c),
+    records(c, { version: ctx.info && VERSION_CODES[ctx.info.protocol], budget: new FieldBudget(PAGE_FIELDS) }),
     keySchedule(c),
     appData(c),
     leftOut(),
@@ -176,13 +184,13 @@ function failureText(f: FailureView): string {
   return `Handshake failed${where}: ${who} ${f.alert} — ${f.reason}`;
 }
 
-function records(c: TraceCollector): string {
+function records(c: TraceCollector, options: AnnotateOptions): string {
   const out: string[] = [
     `<h2 id="records">Every record, byte by byte</h2><p class="note">Hover over a byte to see its field; click to pin it. Protected records are shown as sent and, decrypted with this connection's keys, as the inner plaintext (content, real content type, padding).</p>`,
   ];
   c.flights.forEach((f, i) => {
     for (const item of f.items) {
-      if (item.kind === "record") out.push(recordArticle(c, item));
+      if (item.kind === "record") out.push(recordArticle(c, item, options));
       else {out.push(
           `<p class="note">… ${n(item.count)} more application_data records ${esc(arrow(c, item.direction))} (${
             n(item.wireBytes)
@@ -192,6 +200,9 @@ function records(c: TraceCollector): string {
     if (c.failure && c.failure.afterFlight === i) out.push(failureBox(c.failure));
   });
   if (c.failure && c.failure.afterFlight < 0) out.push(failureBox(c.failure));
+  if (options.budget?.spent) {
+    out.push(`<p class="note">Fields are named up to ${n(PAGE_FIELDS)} per page; later bytes are shown unnamed.</p>`);
+  }
   return out.join("\n");
 }
 
@@ -199,7 +210,7 @@ function failureBox(f: FailureView): string {
   return `<div class="error" id="failure">✗ ${esc(failureText(f))}</div>`;
 }
 
-function recordArticle(c: TraceCollector, r: RecordView): string {
+function recordArticle(c: TraceCollector, r: RecordView, options: AnnotateOptions): string {
   const head = `<h3>Record ${r.number} <span class="dir-${r.direction}">${
     esc(arrow(c, r.direction))
   }</span> <span class="tag">${esc(typeText(r))}</span><span class="tag">${n(r.length)} bytes</span><span class="tag">${
@@ -210,10 +221,15 @@ function recordArticle(c: TraceCollector, r: RecordView): string {
   }
   const isApp = (r.plaintext?.contentType ?? r.contentType) === "application_data";
   const limit = isApp ? APP_HEX_SHOWN : RECORD_HEX_SHOWN;
-  const wire = annotatedBytes(r.bytes, recordFields(r.bytes, r.plaintext !== undefined), `r${r.number}`, limit);
+  const wire = annotatedBytes(
+    r.bytes,
+    recordFields(r.bytes, r.plaintext !== undefined, options),
+    `r${r.number}`,
+    limit,
+  );
   let plain = "";
   if (r.plaintext) {
-    const p = plaintextFields(r.plaintext.content, r.plaintext.contentType, r.plaintext.padding);
+    const p = plaintextFields(r.plaintext.content, r.plaintext.contentType, r.plaintext.padding, options);
     plain = `<div class="plain"><h3>Decrypted: inner plaintext <span class="tag">${
       esc(r.plaintext.contentType)
     }</span>${r.plaintext.padding ? `<span class="tag">${r.plaintext.padding} bytes of padding</span>` : ""}</h3>${
