@@ -672,6 +672,16 @@ export function buildCases(): Case[] {
     expected: ok,
   });
   add({
+    name: "algorithm policy: the refusal reads as a sentence: 'peer certificate (…) is signed with ecdsa-with-SHA1'",
+    chain: [leaf(r, { signatureHash: "sha1" })],
+    anchors: [r],
+    expected: refuse(
+      "weak_signature",
+      Alert.unsupported_certificate,
+      /^peer certificate \(CN=localhost[^)]*\) is signed with ecdsa-with-SHA1, which is not accepted$/,
+    ),
+  });
+  add({
     name: "algorithm policy: ecdsa-with-SHA1 → unsupported_certificate",
     chain: [leaf(r, { signatureHash: "sha1" })],
     anchors: [r],

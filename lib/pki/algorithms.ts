@@ -131,7 +131,7 @@ export function keyProblem(cert: Certificate): string | undefined {
  */
 export function verifySignature(cert: Certificate, issuerKey: KeyObject): "ok" | "bad" | { refused: string } {
   const alg = signatureAlgorithm(cert.signatureAlgorithm);
-  if (typeof alg === "string") return { refused: `it is signed with ${alg}, which is not accepted` };
+  if (typeof alg === "string") return { refused: `is signed with ${alg}, which is not accepted` };
   if (issuerKey.asymmetricKeyType !== alg.keyType) return "bad";
   try {
     const key = alg.pssSalt === undefined
