@@ -787,6 +787,30 @@ export function buildCases(): Case[] {
     anchors: [r],
     expected: refuse("ca_as_leaf", Alert.bad_certificate, /is a CA certificate, not an end-entity certificate/),
   });
+  {
+    // What `openssl req -x509 -subj /CN=localhost -addext subjectAltName=…` makes: self-signed, CA:TRUE, no keyUsage.
+    const selfSigned = root({ commonName: "localhost", keyUsage: undefined, dnsNames: ["localhost"] });
+    add({
+      name:
+        "pinned: a self-signed CA:TRUE certificate trusted exactly serves as the server's own certificate → accepted",
+      chain: [selfSigned],
+      anchors: [selfSigned],
+      expected: ok,
+    });
+    add({
+      name: "pinned: the same certificate for another host name → hostname_mismatch (a pin still checks the name)",
+      chain: [selfSigned],
+      anchors: [selfSigned],
+      host: "other.test",
+      expected: refuse("hostname_mismatch", Alert.bad_certificate, /not valid for host name other\.test/),
+    });
+    add({
+      name: "pinned: a CA:TRUE certificate that is not itself trusted, only its issuer → ca_as_leaf",
+      chain: [leaf(r, { isCA: true, keyUsage: undefined })],
+      anchors: [r],
+      expected: refuse("ca_as_leaf", Alert.bad_certificate, /is a CA certificate, not an end-entity certificate/),
+    });
+  }
   add({
     name: "RFC 8446 §4.4.2.2: a TLS 1.3 leaf without digitalSignature key usage → unsupported_certificate",
     chain: [leaf(r, { keyUsage: ["keyAgreement"] })],

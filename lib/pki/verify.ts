@@ -82,10 +82,13 @@ function namesText(cert: Certificate): string {
   return names.length ? names.join(", ") : `no DNS name or IP address, only the subject ${subjectText(cert)}`;
 }
 
-function checkLeaf(leaf: Certificate, opts: VerifyOptions, now: number): void {
+function checkLeaf(leaf: Certificate, opts: VerifyOptions, now: number, pinned: boolean): void {
   const error = checkCertificate(leaf, "peer", now);
   if (error) throw error;
-  if (leaf.basicConstraints?.ca) {
+  // A CA certificate may not serve as an end entity, unless it is exactly a
+  // certificate the user trusts (`openssl req -x509` marks its self-signed
+  // certificates CA:TRUE): trusting it adds nothing it could not issue itself.
+  if (leaf.basicConstraints?.ca && !pinned) {
     throw new CertificateError(
       "ca_as_leaf",
       Alert.bad_certificate,
@@ -161,8 +164,9 @@ export function verifyChain(chain: Uint8Array[], opts: VerifyOptions): void {
   const now = (opts.now ?? new Date()).getTime();
   const leaf = parse(chain[0], "peer");
   const intermediates = chain.slice(1).map((der) => parse(der, "intermediate"));
-  checkLeaf(leaf, opts, now);
-  if (anchors.includes(leaf)) return; // pinned: the peer's certificate is exactly a trusted one
+  const pinned = anchors.includes(leaf); // the peer's certificate is exactly a trusted one
+  checkLeaf(leaf, opts, now, pinned);
+  if (pinned) return;
   buildPath(leaf, intermediates, anchors, (path) => validatePath(path, { purpose: opts.purpose, now }));
 }
 
