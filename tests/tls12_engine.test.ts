@@ -284,12 +284,7 @@ Deno.test("close_notify (RFC 5246 §7.2.1): half-close, the other direction keep
 
 /** Records protected as `from` would protect them, from the key log: a scripted peer that lives on after the handshake. */
 function forgeAs(from: "client" | "server", client: Side12, server: Side12): Tls12RecordWriter {
-  const [, clientRandom, master] = client.keyLog[0].split(" ");
-  const serverRandom = server.wire[0].subarray(11, 43);
-  const suite = TLS12_SUITES.find((s) => s.name === client.engine.info!.cipher)!;
-  const keys = recordProtections(new NodeCryptoProvider(), suite, fromHex(master), fromHex(clientRandom), serverRandom);
-  const writer = new Tls12RecordWriter();
-  writer.protection = keys[from];
+  const writer = keysOf(from, client, server);
   writer.seal(22, new Uint8Array(16)); // stands in for Finished, record 0
   return writer;
 }
@@ -332,4 +327,52 @@ Deno.test("RFC 8422 §5.1: an ECDSA certificate on a curve outside the client's 
   const s = side12(config);
   s.engine.receive(clientHello12({ cipherSuites: [0xc02b] })); // x25519 and P-256 listed
   assert.ok(s.events.includes("out ServerHelloDone"));
+});
+
+/** The records in `wire`, each whole (header included). */
+function records(wire: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < wire.length;) {
+    const end = at + 5 + ((wire[at + 3] << 8) | wire[at + 4]);
+    out.push(wire.subarray(at, end));
+    at = end;
+  }
+  return out;
+}
+
+/** A writer with `from`'s fresh write keys (sequence 0), from the client's key log. */
+function keysOf(from: "client" | "server", client: Side12, server: Side12): Tls12RecordWriter {
+  const [, clientRandom, master] = client.keyLog[0].split(" ");
+  const serverRandom = server.wire[0].subarray(11, 43);
+  const suite = TLS12_SUITES.find((s) =>
+    s.id === ((server.wire[0][5 + 4 + 2 + 32 + 1] << 8) | server.wire[0][5 + 4 + 2 + 32 + 2])
+  )!;
+  const keys = recordProtections(new NodeCryptoProvider(), suite, fromHex(master), fromHex(clientRandom), serverRandom);
+  const writer = new Tls12RecordWriter();
+  writer.protection = keys[from];
+  return writer;
+}
+
+Deno.test("RFC 5246 §7.4.9: a Finished whose verify_data is not 12 bytes → decode_error, on both sides", async () => {
+  const finished13 = new Uint8Array([20, 0, 0, 13, ...new Uint8Array(13)]);
+  // Server side: the client's flight with its Finished replaced by a 13-byte one under the right keys.
+  let { client, server } = await pair();
+  client.engine.start();
+  server.engine.receive(drain(client.outbox));
+  client.engine.receive(drain(server.outbox));
+  let flight = records(drain(client.outbox));
+  assert.equal(flight.at(-2)?.[0], 20, "ChangeCipherSpec before Finished");
+  const forgedFlight = drain([...flight.slice(0, -1), keysOf("client", client, server).seal(22, finished13)]);
+  throwsAlert(() => server.engine.receive(forgedFlight), Alert.decode_error);
+
+  // Client side: the server's ChangeCipherSpec, then a 13-byte Finished under the server's keys.
+  ({ client, server } = await pair());
+  client.engine.start();
+  server.engine.receive(drain(client.outbox));
+  client.engine.receive(drain(server.outbox));
+  server.engine.receive(drain(client.outbox));
+  flight = records(drain(server.outbox));
+  assert.equal(flight[0][0], 20, "ChangeCipherSpec first");
+  const forged = drain([flight[0], keysOf("server", client, server).seal(22, finished13)]);
+  throwsAlert(() => client.engine.receive(forged), Alert.decode_error);
 });

@@ -12,6 +12,7 @@ import { createTls12Engine } from "../lib/engines/tls12/mod.ts";
 import { parseClientHelloVersions } from "../lib/protocol/probe.ts";
 import { firstHandshakeMessage } from "../lib/protocol/probe.ts";
 import { findExtension, parseClientHello } from "../lib/protocol/messages.ts";
+import { Group } from "../lib/protocol/constants.ts";
 import { drain, pump, type Side, testPki } from "./fixtures/tls13/helpers.ts";
 import { throwsAlert } from "./fixtures/tls12/helpers.ts";
 
@@ -91,4 +92,43 @@ Deno.test("RFC 8446 §4.1.3: a server forced to TLS 1.2 while it speaks TLS 1.3 
   only12.engine.start();
   pump(only12, s2);
   assert.equal(only12.engine.info?.protocol, "TLSv1.2");
+});
+
+/** The server's first flight with one byte range of its first record replaced (offsets within the record). */
+function patched(flight: Uint8Array, at: number, bytes: Uint8Array): Uint8Array {
+  const out = flight.slice();
+  out.set(bytes, at);
+  return out;
+}
+
+Deno.test("RFC 8446 §4.1.3: DOWNGRD\\x00 in a TLS 1.2 ServerHello to a TLS 1.3 offer → illegal_parameter", async () => {
+  const { client, server } = await configs();
+  const c = sideOf(clientVersionRouter(), client);
+  const s = sideOf(createTls12Engine, { ...server, maxVersion: "TLSv1.2" }); // no sentinel of its own
+  c.engine.start();
+  s.engine.receive(drain(c.outbox));
+  // Record header 5, handshake header 4, version 2: ServerHello.random is bytes 11..43; its last 8 from 35.
+  const sentinel = new Uint8Array([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00]);
+  const err = throwsAlert(() => c.engine.receive(patched(drain(s.outbox), 35, sentinel)), Alert.illegal_parameter);
+  assert.match(err.message, /downgrade sentinel/);
+});
+
+Deno.test("RFC 8422 §5.4: a ServerKeyExchange group outside the client's TLS 1.2 groups (though in its TLS 1.3 offer) → illegal_parameter", async () => {
+  const { client, server } = await configs();
+  const s12 = { ...server, maxVersion: "TLSv1.2" as const };
+  // The TLS 1.3 offer lists secp256r1; the TLS 1.2 side is limited to x25519.
+  const c = sideOf(clientVersionRouter({ tls12: { groups: ["x25519"] } }), client);
+  const s = sideOf((config, sink) => createTls12Engine(config, sink, { groups: ["secp256r1"] }), s12);
+  c.engine.start();
+  const hello = drain(c.outbox);
+  assert.ok(parseClientHello(hello.subarray(9)).supportedGroups?.includes(Group.secp256r1));
+  s.engine.receive(hello);
+  const err = throwsAlert(() => c.engine.receive(drain(s.outbox)), Alert.illegal_parameter);
+  assert.match(err.message, /group/);
+  // Within the TLS 1.2 groups, the same server is accepted.
+  const c2 = sideOf(clientVersionRouter({ tls12: { groups: ["secp256r1"] } }), client);
+  const s2 = sideOf((config, sink) => createTls12Engine(config, sink, { groups: ["secp256r1"] }), s12);
+  c2.engine.start();
+  pump(c2, s2);
+  assert.equal(c2.engine.info?.group, "secp256r1");
 });

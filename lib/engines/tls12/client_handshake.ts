@@ -36,6 +36,7 @@ import {
 } from "../../protocol/messages.ts";
 import { type Credentials, groupName, loadCredentials, verifyPeerChain } from "../tls13/context.ts";
 import {
+  checkVerifyDataLength,
   chooseTls12Scheme,
   Connected,
   requireOfferedScheme,
@@ -54,6 +55,7 @@ import {
 import { extendedMasterSecret, finishedVerifyData, recordProtections } from "./prf.ts";
 import {
   ClientCertificateType,
+  DOWNGRADE_TLS11,
   DOWNGRADE_TLS12,
   Scsv,
   TLS12_SIGNATURE_SCHEMES,
@@ -125,8 +127,10 @@ export class ExpectServerHello implements Tls12State {
     if (sh.legacyVersion !== Version.TLS12 || sh.supportedVersion !== undefined) {
       throw new TlsError(Alert.protocol_version, "server did not choose TLS 1.2");
     }
-    // RFC 8446 §4.1.3: a TLS 1.3 server that answers TLS 1.2 to a TLS 1.3 offer has been tampered with.
-    if (this.offeredTls13 && equalBytes(sh.random.subarray(24), DOWNGRADE_TLS12)) {
+    // RFC 8446 §4.1.3: a TLS 1.3 server that answers TLS 1.2 to a TLS 1.3 offer has been tampered with;
+    // DOWNGRD\x00 (a server settling on TLS 1.1 or below) is just as wrong in a TLS 1.2 ServerHello.
+    const sentinel = sh.random.subarray(24);
+    if (this.offeredTls13 && (equalBytes(sentinel, DOWNGRADE_TLS12) || equalBytes(sentinel, DOWNGRADE_TLS11))) {
       throw new TlsError(
         Alert.illegal_parameter,
         "server answered a TLS 1.3 offer with TLS 1.2 and the RFC 8446 §4.1.3 downgrade sentinel",
@@ -198,7 +202,8 @@ class ExpectServerKeyExchange implements Tls12State {
     if (type !== Tls12HandshakeType.server_key_exchange) unexpected(this, type);
     const { ctx, session } = this;
     const ske = parseServerKeyExchange(body);
-    if (!session.groups.includes(ske.group)) {
+    // RFC 8422 §5.4: a curve we offered and can use in TLS 1.2 (a TLS 1.3 hello may list hybrid groups too).
+    if (!session.groups.includes(ske.group) || !ctx.options.groups.includes(ske.group)) {
       throw new TlsError(
         Alert.illegal_parameter,
         `server chose a group we did not offer (0x${ske.group.toString(16)})`,
@@ -314,6 +319,7 @@ class ExpectFinished implements Tls12State {
   handle(type: number, body: Uint8Array, raw: Uint8Array): Tls12State {
     const { ctx, kx } = this;
     if (type !== HandshakeType.finished || !ctx.readProtected) unexpected(this, type);
+    checkVerifyDataLength(body, "server");
     const expected = finishedVerifyData(
       ctx.crypto,
       kx.suite,

@@ -13,7 +13,7 @@ import { concat } from "../../protocol/bytes.ts";
 import { Group, HANDSHAKE_NAMES } from "../../protocol/constants.ts";
 import { GROUP_BY_NAME } from "../tls13/context.ts";
 import type { Extension } from "../../protocol/messages.ts";
-import { TLS12_SIGNATURE_SCHEMES, TLS12_SUITES, type Tls12Suite } from "./suites.ts";
+import { TLS12_SIGNATURE_SCHEMES, TLS12_SUITES, type Tls12Suite, VERIFY_DATA_LENGTH } from "./suites.ts";
 import type { Tls12Protection } from "./record.ts";
 
 /**
@@ -192,5 +192,15 @@ export function requireOfferedScheme(scheme: number, what: string): void {
       Alert.illegal_parameter,
       `${what} signed with a scheme we did not offer (0x${scheme.toString(16)})`,
     );
+  }
+}
+
+/**
+ * RFC 5246 §7.4.9: a Finished body is verify_data alone, 12 bytes; any
+ * other length is malformed (decode_error), not merely wrong (decrypt_error).
+ */
+export function checkVerifyDataLength(body: Uint8Array, peer: "client" | "server"): void {
+  if (body.length !== VERIFY_DATA_LENGTH) {
+    throw new TlsError(Alert.decode_error, `${peer} Finished is ${body.length} bytes, not ${VERIFY_DATA_LENGTH}`);
   }
 }

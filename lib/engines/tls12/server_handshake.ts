@@ -33,6 +33,7 @@ import {
 } from "../../protocol/messages.ts";
 import { type Credentials, groupName, loadCredentials, verifyPeerChain } from "../tls13/context.ts";
 import {
+  checkVerifyDataLength,
   chooseTls12Scheme,
   Connected,
   requireOfferedScheme,
@@ -308,6 +309,7 @@ class ExpectFinished implements Tls12State {
   handle(type: number, body: Uint8Array, raw: Uint8Array): Tls12State {
     const { ctx, keyed } = this;
     if (type !== HandshakeType.finished || !ctx.readProtected) unexpected(this, type);
+    checkVerifyDataLength(body, "client");
     const { suite, master } = keyed;
     const expected = finishedVerifyData(ctx.crypto, suite, master, "client", ctx.transcript.hash(suite.hash));
     if (!constantTimeEqual(expected, body)) throw new TlsError(Alert.decrypt_error, "client Finished is invalid");

@@ -89,3 +89,8 @@ export const TLS12_SIGNATURE_SCHEMES: readonly number[] = [
 
 /** The last eight bytes of ServerHello.random from a TLS 1.3 server that settled on TLS 1.2 (RFC 8446 §4.1.3). */
 export const DOWNGRADE_TLS12 = new Uint8Array([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01]);
+/** The same from a server that settled on TLS 1.1 or below (RFC 8446 §4.1.3): a TLS 1.2 ServerHello never carries it. */
+export const DOWNGRADE_TLS11 = new Uint8Array([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00]);
+
+/** verify_data is 12 bytes for every suite we speak (RFC 5246 §7.4.9). */
+export const VERIFY_DATA_LENGTH = 12;
