@@ -376,3 +376,21 @@ Deno.test("RFC 5246 §7.4.9: a Finished whose verify_data is not 12 bytes → de
   const forged = drain([flight[0], keysOf("server", client, server).seal(22, finished13)]);
   throwsAlert(() => client.engine.receive(forged), Alert.decode_error);
 });
+
+Deno.test("RFC 5246 §7.4.1.1: a HelloRequest during the handshake is ignored by the client (not hashed); a non-empty one → decode_error", async () => {
+  const helloRequest = new Uint8Array([22, 3, 3, 0, 4, 0, 0, 0, 0]);
+  let { client, server } = await pair();
+  client.engine.start();
+  server.engine.receive(drain(client.outbox));
+  client.engine.receive(drain([helloRequest, ...server.outbox.splice(0)]));
+  assert.ok(client.events.includes("ignored HelloRequest during the handshake"));
+  pump(asSide(client), asSide(server));
+  assert.ok(client.engine.handshakeDone && server.engine.handshakeDone);
+  exchange(client, server);
+
+  ({ client, server } = await pair());
+  client.engine.start();
+  server.engine.receive(drain(client.outbox));
+  const nonEmpty = new Uint8Array([22, 3, 3, 0, 5, 0, 0, 0, 1, 0]);
+  throwsAlert(() => client.engine.receive(nonEmpty), Alert.decode_error);
+});

@@ -11,8 +11,8 @@ import { createTls13Engine } from "../lib/engines/tls13/mod.ts";
 import { createTls12Engine } from "../lib/engines/tls12/mod.ts";
 import { parseClientHelloVersions } from "../lib/protocol/probe.ts";
 import { firstHandshakeMessage } from "../lib/protocol/probe.ts";
-import { findExtension, parseClientHello } from "../lib/protocol/messages.ts";
-import { Group } from "../lib/protocol/constants.ts";
+import { type Extension, findExtension, parseClientHello } from "../lib/protocol/messages.ts";
+import { ExtensionType, Group } from "../lib/protocol/constants.ts";
 import { drain, pump, type Side, testPki } from "./fixtures/tls13/helpers.ts";
 import { throwsAlert } from "./fixtures/tls12/helpers.ts";
 
@@ -131,4 +131,18 @@ Deno.test("RFC 8422 §5.4: a ServerKeyExchange group outside the client's TLS 1.
   c2.engine.start();
   pump(c2, s2);
   assert.equal(c2.engine.info?.group, "secp256r1");
+});
+
+Deno.test("RFC 8446 §4.2, RFC 5246 §7.4.1.4: a TLS 1.2 ServerHello answering the offer's key_share or psk_key_exchange_modes → illegal_parameter", async () => {
+  const { client, server } = await configs();
+  const s12 = { ...server, maxVersion: "TLSv1.2" as const };
+  for (const type of [ExtensionType.key_share, ExtensionType.psk_key_exchange_modes]) {
+    const c = sideOf(clientVersionRouter(), client);
+    const echo = (exts: Extension[]) => [...exts, { type, data: new Uint8Array([0, 0x1d, 0, 0]) }];
+    const s = sideOf((config, sink) => createTls12Engine(config, sink, { serverHelloExtensions: echo }), s12);
+    c.engine.start();
+    s.engine.receive(drain(c.outbox));
+    const err = throwsAlert(() => c.engine.receive(drain(s.outbox)), Alert.illegal_parameter);
+    assert.match(err.message, new RegExp(`extension ${type} not allowed in a TLS 1\\.2 ServerHello`));
+  }
 });

@@ -62,7 +62,12 @@ import {
   Tls12HandshakeType,
   type Tls12Suite,
 } from "./suites.ts";
-import { checkPointFormats, checkRenegotiationInfo, RENEGOTIATION_INFO_EMPTY } from "./extensions.ts";
+import {
+  checkPointFormats,
+  checkRenegotiationInfo,
+  checkTls12ServerHelloExtensions,
+  RENEGOTIATION_INFO_EMPTY,
+} from "./extensions.ts";
 
 /**
  * The TLS 1.2 extensions of a ClientHello: also added to a TLS 1.3
@@ -150,6 +155,7 @@ export class ExpectServerHello implements Tls12State {
         throw new TlsError(Alert.unsupported_extension, `server sent unoffered extension ${e.type}`);
       }
     }
+    checkTls12ServerHelloExtensions(sh.extensions);
     if (!sh.renegotiationInfo) {
       throw new TlsError(Alert.handshake_failure, "server does not support secure renegotiation (RFC 5746)");
     }

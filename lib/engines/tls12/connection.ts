@@ -301,6 +301,12 @@ class Tls12Connection implements TlsEngine, Tls12Context {
       if (this.#pendingRead && this.#handshake.pending !== 0) {
         throw new TlsError(Alert.unexpected_message, "handshake data spans a ChangeCipherSpec");
       }
+      // RFC 5246 §7.4.1.1: a client already negotiating ignores HelloRequest, which no transcript includes.
+      if (this.config.role === "client" && type === Tls12HandshakeType.hello_request) {
+        if (body.length) throw new TlsError(Alert.decode_error, "HelloRequest is not empty");
+        this.state("ignored HelloRequest during the handshake");
+        return this.#countIdleRecord("HelloRequests");
+      }
       this.#state = this.#state!.handle(type, body, raw);
       return;
     }
