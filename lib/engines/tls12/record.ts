@@ -15,6 +15,7 @@ import { Alert, TlsError } from "../../ssl/alerts.ts";
 import { ContentType, MAX_PLAINTEXT } from "../../protocol/constants.ts";
 import type { AeadCipher } from "../../crypto/provider.ts";
 import type { Tls12Suite } from "./suites.ts";
+import { RecordFramer } from "../../protocol/record_framer.ts";
 
 const TAG = 16;
 const HEADER = 5;
@@ -98,40 +99,15 @@ export interface Tls12Record {
 export class Tls12RecordReader {
   /** Read protection; undefined until the peer's ChangeCipherSpec. */
   protection: Tls12Protection | undefined;
-  readonly #partial = new Uint8Array(HEADER + MAX_CIPHERTEXT);
-  #fill = 0;
+  readonly #framer = new RecordFramer(MAX_CIPHERTEXT);
 
   /** Feeds bytes; calls `onRecord` for each complete record; key changes inside apply to the next one. */
   push(bytes: Uint8Array, onRecord: (rec: Tls12Record) => void): void {
-    let i = 0;
-    if (this.#fill > 0) {
-      if (this.#fill < HEADER) {
-        const take = Math.min(HEADER - this.#fill, bytes.length);
-        this.#partial.set(bytes.subarray(0, take), this.#fill);
-        this.#fill += take;
-        i = take;
-        if (this.#fill < HEADER) return;
-      }
-      const total = HEADER + this.#checkHeader(this.#partial, 0);
-      const take = Math.min(total - this.#fill, bytes.length - i);
-      this.#partial.set(bytes.subarray(i, i + take), this.#fill);
-      this.#fill += take;
-      i += take;
-      if (this.#fill < total) return;
-      this.#fill = 0;
-      this.#handle(this.#partial, 0, total, onRecord);
-    }
-    while (bytes.length - i >= HEADER) {
-      const total = HEADER + this.#checkHeader(bytes, i);
-      if (bytes.length - i < total) break;
-      this.#handle(bytes, i, total, onRecord);
-      i += total;
-    }
-    if (i < bytes.length) {
-      if (bytes.length - i >= HEADER) this.#checkHeader(bytes, i);
-      this.#partial.set(bytes.subarray(i), 0);
-      this.#fill = bytes.length - i;
-    }
+    this.#framer.push(
+      bytes,
+      (b, at) => this.#checkHeader(b, at),
+      (b, at, total) => this.#handle(b, at, total, onRecord),
+    );
   }
 
   #checkHeader(b: Uint8Array, at: number): number {

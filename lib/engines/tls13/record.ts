@@ -14,6 +14,7 @@
 import { Alert, TlsError } from "../../ssl/alerts.ts";
 import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from "../../protocol/constants.ts";
 import type { AeadCipher } from "../../crypto/provider.ts";
+import { RecordFramer } from "../../protocol/record_framer.ts";
 
 const TAG = 16;
 const HEADER = 5;
@@ -88,13 +89,12 @@ export class RecordReader {
    */
   undecryptableAllowance = 0;
   #halted = false;
-  readonly #partial = new Uint8Array(HEADER + MAX_CIPHERTEXT);
-  #fill = 0;
+  readonly #framer = new RecordFramer(MAX_CIPHERTEXT);
   readonly #aad = new Uint8Array(HEADER);
 
   /** Bytes of an incomplete record held back. */
   get buffered(): number {
-    return this.#fill;
+    return this.#framer.buffered;
   }
 
   /**
@@ -103,37 +103,12 @@ export class RecordReader {
    */
   push(bytes: Uint8Array, onRecord: (rec: InboundRecord) => void): void {
     if (this.#halted) return;
-    let i = 0;
-    // Finish a record started by an earlier call.
-    if (this.#fill > 0) {
-      if (this.#fill < HEADER) {
-        const take = Math.min(HEADER - this.#fill, bytes.length);
-        this.#partial.set(bytes.subarray(0, take), this.#fill);
-        this.#fill += take;
-        i = take;
-        if (this.#fill < HEADER) return;
-      }
-      const total = HEADER + this.#checkHeader(this.#partial, 0);
-      const take = Math.min(total - this.#fill, bytes.length - i);
-      this.#partial.set(bytes.subarray(i, i + take), this.#fill);
-      this.#fill += take;
-      i += take;
-      if (this.#fill < total) return;
-      this.#fill = 0;
-      this.#handle(this.#partial, 0, total, onRecord);
-    }
-    // Whole records straight from the caller's buffer.
-    while (bytes.length - i >= HEADER && !this.#halted) {
-      const total = HEADER + this.#checkHeader(bytes, i);
-      if (bytes.length - i < total) break;
-      this.#handle(bytes, i, total, onRecord);
-      i += total;
-    }
-    if (i < bytes.length && !this.#halted) {
-      if (bytes.length - i >= HEADER) this.#checkHeader(bytes, i);
-      this.#partial.set(bytes.subarray(i), 0);
-      this.#fill = bytes.length - i;
-    }
+    this.#framer.push(
+      bytes,
+      (b, at) => this.#checkHeader(b, at),
+      (b, at, total) => this.#handle(b, at, total, onRecord),
+      () => this.#halted,
+    );
   }
 
   /**
@@ -142,7 +117,7 @@ export class RecordReader {
    */
   halt(): void {
     this.#halted = true;
-    this.#fill = 0;
+    this.#framer.clear();
   }
 
   /** Validates a header before buffering its body; returns the body length. */
