@@ -14,6 +14,15 @@
 /** Length of a TLS record header: type, version, length. */
 export const RECORD_HEADER = 5;
 
+/** Writes a record header (type, version, length) at `at`. */
+export function writeRecordHeader(out: Uint8Array, at: number, type: number, version: number, length: number): void {
+  out[at] = type;
+  out[at + 1] = version >>> 8;
+  out[at + 2] = version & 0xff;
+  out[at + 3] = length >>> 8;
+  out[at + 4] = length & 0xff;
+}
+
 /** Checks a record header at `at`; returns the body length or throws. */
 export type HeaderCheck = (bytes: Uint8Array, at: number) => number;
 

@@ -15,7 +15,7 @@ import { Alert, TlsError } from "../../ssl/alerts.ts";
 import { ContentType, MAX_PLAINTEXT } from "../../protocol/constants.ts";
 import type { AeadCipher } from "../../crypto/provider.ts";
 import type { Tls12Suite } from "./suites.ts";
-import { RecordFramer } from "../../protocol/record_framer.ts";
+import { RecordFramer, writeRecordHeader } from "../../protocol/record_framer.ts";
 
 const TAG = 16;
 const HEADER = 5;
@@ -163,12 +163,12 @@ export class Tls12RecordWriter {
       const chunk = data.subarray(pos, pos + n);
       pos += n;
       if (!prot) {
-        writeHeader(out, offset, type, version, n);
+        writeRecordHeader(out, offset, type, version, n);
         out.set(chunk, offset + HEADER);
         offset += HEADER + n;
         continue;
       }
-      writeHeader(out, offset, type, 0x0303, n + prot.overhead);
+      writeRecordHeader(out, offset, type, 0x0303, n + prot.overhead);
       offset += HEADER;
       const { nonce, aad } = prot.next(type, n);
       if (prot.explicitNonceLength) {
@@ -179,12 +179,4 @@ export class Tls12RecordWriter {
     } while (pos < data.length);
     return out;
   }
-}
-
-function writeHeader(out: Uint8Array, at: number, type: number, version: number, length: number): void {
-  out[at] = type;
-  out[at + 1] = version >>> 8;
-  out[at + 2] = version & 0xff;
-  out[at + 3] = length >>> 8;
-  out[at + 4] = length & 0xff;
 }

@@ -14,7 +14,7 @@
 import { Alert, TlsError } from "../../ssl/alerts.ts";
 import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from "../../protocol/constants.ts";
 import type { AeadCipher } from "../../crypto/provider.ts";
-import { RecordFramer } from "../../protocol/record_framer.ts";
+import { RecordFramer, writeRecordHeader } from "../../protocol/record_framer.ts";
 
 const TAG = 16;
 const HEADER = 5;
@@ -216,13 +216,13 @@ export class RecordWriter {
       pos += n;
       const prot = this.protection;
       if (!prot) {
-        writeHeader(out, offset, type, version, n);
+        writeRecordHeader(out, offset, type, version, n);
         out.set(chunk, offset + HEADER);
         offset += HEADER + n;
         continue;
       }
       const len = n + 1 + TAG;
-      writeHeader(out, offset, ContentType.application_data, 0x0303, len);
+      writeRecordHeader(out, offset, ContentType.application_data, 0x0303, len);
       const aad = this.#aad;
       aad.set(out.subarray(offset, offset + HEADER));
       this.#typeByte[0] = type;
@@ -231,12 +231,4 @@ export class RecordWriter {
     } while (pos < data.length);
     return offset;
   }
-}
-
-function writeHeader(out: Uint8Array, at: number, type: number, version: number, length: number): void {
-  out[at] = type;
-  out[at + 1] = version >>> 8;
-  out[at + 2] = version & 0xff;
-  out[at + 3] = length >>> 8;
-  out[at + 4] = length & 0xff;
 }
