@@ -27,7 +27,7 @@ import {
 } from "./lib/app/options.ts";
 import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/app/report.ts";
 import type { EngineFactory, TlsConfig } from "./lib/ssl/engine.ts";
-import { prepareTraceFile, traceSession, writeTracePage } from "./lib/app/trace_file.ts";
+import { prepareTraceFile, type TraceFile, traceSession, writeTracePage } from "./lib/app/trace_file.ts";
 
 const USAGE = `usage: deno task client [host] [port] [options]
 
@@ -94,7 +94,7 @@ interface ClientOptions {
   config: TlsConfig;
   engine: EngineFactory;
   trace: ReturnType<typeof traceFlags>;
-  traceHtml: string | undefined;
+  traceHtml: TraceFile | undefined;
   quiet: boolean;
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
@@ -122,7 +122,7 @@ async function parseClientArgs(args: string[]): Promise<ClientOptions | undefine
   if ((values.cert === undefined) !== (values.key === undefined)) fail("--cert and --key go together");
   if (values.servername === "") fail("--servername must not be empty");
   // Every argument is checked before any file is read: a bad one is the only line printed.
-  const { engine, minVersion, maxVersion } = chooseEngine("client", values);
+  const { engine, minVersion, maxVersion } = await chooseEngine("client", values);
   const alpnProtocols = parseAlpn(values.alpn);
   const handshakeTimeoutMs = parseSeconds(values["handshake-timeout"]!, "handshake-timeout");
   const idleTimeoutMs = parseSeconds(values["idle-timeout"]!, "idle-timeout");

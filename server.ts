@@ -27,7 +27,7 @@ import {
 } from "./lib/app/options.ts";
 import { describeChain, describeSession, describeTransfer, dumpToStderr, traceToStderr } from "./lib/app/report.ts";
 import type { EngineFactory, TlsConfig } from "./lib/ssl/engine.ts";
-import { prepareTraceFile, traceSession, writeTracePage } from "./lib/app/trace_file.ts";
+import { prepareTraceFile, type TraceFile, traceSession, writeTracePage } from "./lib/app/trace_file.ts";
 
 const USAGE = `usage: deno task server [port] [options]
 
@@ -106,7 +106,7 @@ interface ServerOptions {
   config: TlsConfig;
   engine: EngineFactory;
   trace: ReturnType<typeof traceFlags>;
-  traceHtml: string | undefined;
+  traceHtml: TraceFile | undefined;
   quiet: boolean;
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
@@ -131,7 +131,7 @@ async function parseServerArgs(args: string[]): Promise<ServerOptions | undefine
   if (positionals.length > 1) fail(`unexpected argument '${positionals[1]}'`);
   const port = parsePort(positionals[0] ?? "55555");
   // Every argument is checked before any file is read: a bad one is the only line printed.
-  const { engine, minVersion, maxVersion } = chooseEngine("server", values);
+  const { engine, minVersion, maxVersion } = await chooseEngine("server", values);
   const alpnProtocols = parseAlpn(values.alpn);
   const handshakeTimeoutMs = parseSeconds(values["handshake-timeout"]!, "handshake-timeout");
   const idleTimeoutMs = parseSeconds(values["idle-timeout"]!, "idle-timeout");

@@ -17,13 +17,16 @@
  */
 
 import { parseArgs } from "node:util";
-import { ENGINES } from "../lib/app/options.ts";
+import { loadEngines } from "../lib/app/options.ts";
 import type { EngineFactory } from "../lib/ssl/engine.ts";
 import { handshakePair, type PairCerts, readPairCerts, sendThrough, type SplitTimes } from "./lib/memory_pair.ts";
 import { suitePins } from "./lib/suites.ts";
 import { mbPerSecond } from "./lib/stats.ts";
 import { engineTable } from "./lib/report.ts";
 import type { EngineResult } from "./lib/types.ts";
+
+/** Every engine by its `--engine` name. */
+const ENGINES = await loadEngines();
 
 /** Write size for the bulk figures: one full TLS record. */
 const WRITE_SIZE = 16 * 1024;

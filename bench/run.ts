@@ -26,7 +26,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { ENGINES } from "../lib/app/options.ts";
+import { loadEngines } from "../lib/app/options.ts";
 import {
   type BenchConfig,
   benchConfig,
@@ -58,6 +58,9 @@ import { nativePair, opensslPair, opensslServer, type PairPaths, projectPair } f
 import { connectionLoop, sTime } from "./conn_rate.ts";
 import { runFileTransfer } from "./file_transfer.ts";
 import { GNU_TIME, haveGnuTime } from "./measured.ts";
+
+/** Every engine by its `--engine` name. */
+const ENGINES = await loadEngines();
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const RESULTS = `${ROOT}/bench/results`;

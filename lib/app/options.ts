@@ -5,13 +5,12 @@
  * @module
  */
 
-import { fail } from "./cli.ts";
+import { errorText, fail } from "./cli.ts";
 import type { EngineFactory, ProtocolVersion } from "../ssl/engine.ts";
 import { createTls13Engine, GROUP_BY_NAME, tls13EngineFactory } from "../engines/tls13/mod.ts";
 import { createTls12Engine, TLS12_GROUP_NAMES, tls12EngineFactory } from "../engines/tls12/mod.ts";
 import { clientVersionRouter, versionRouter } from "../engines/version_router.ts";
 import { keyMatchesCertificate } from "../pki/x509.ts";
-import { createForgeEngine } from "../engines/forge/forge_engine.ts";
 import type { TraceFlags } from "./report.ts";
 
 /** `parseArgs` option table entries used by both programs. */
@@ -57,10 +56,6 @@ export const COMMON_HELP =
   --idle-timeout S         drop a connection idle for longer (default 0: never)
   -h, --help               this help`;
 
-/** TLS 1.3 and TLS 1.2 engines as the programs use them: default options. */
-const tls13: EngineFactory = createTls13Engine;
-const tls12: EngineFactory = createTls12Engine;
-
 /** `--groups` names as OpenSSL takes them, any case (`p-256`, `x25519mlkem768`). */
 const GROUP_NAME_BY_LOWER_CASE = new Map(Object.keys(GROUP_BY_NAME).map((name) => [name.toLowerCase(), name]));
 
@@ -81,12 +76,42 @@ function parseGroups(text: string | undefined): { tls13?: string[]; tls12?: stri
   return { tls13: groups, tls12: ecdhe.length ? ecdhe : undefined };
 }
 
-/** Engines by their `--engine` name. */
-export const ENGINES: Readonly<Record<string, EngineFactory>> = {
-  tls13,
-  tls12,
-  forge: createForgeEngine,
+/**
+ * The forge engine (TLS 1.0/1.1), loaded only when the options choose it:
+ * node-forge is 1.6 MB of JavaScript, several MiB of memory and a good part
+ * of start-up that the TLS 1.2/1.3 path never uses.
+ */
+async function loadForgeEngine(): Promise<EngineFactory> {
+  try {
+    return (await import("../engines/forge/forge_engine.ts")).createForgeEngine;
+  } catch (e) {
+    fail(`cannot load the forge engine (node-forge): ${errorText(e)}`, 1);
+  }
+}
+
+/** Engines by their `--engine` name, each loaded when asked for. */
+const ENGINE_LOADERS: Readonly<Record<string, () => Promise<EngineFactory>>> = {
+  tls13: () => Promise.resolve(createTls13Engine),
+  tls12: () => Promise.resolve(createTls12Engine),
+  forge: loadForgeEngine,
 };
+
+/** The `--engine` names. */
+export const ENGINE_NAMES: readonly string[] = Object.keys(ENGINE_LOADERS);
+
+/**
+ * Every engine by its `--engine` name, all loaded (the benchmark runs each).
+ *
+ * @example
+ * ```ts
+ * const engines = await loadEngines();
+ * console.log(Object.keys(engines)); // [ "tls13", "tls12", "forge" ]
+ * ```
+ */
+export async function loadEngines(): Promise<Record<string, EngineFactory>> {
+  const entries = await Promise.all(ENGINE_NAMES.map(async (name) => [name, await ENGINE_LOADERS[name]()] as const));
+  return Object.fromEntries(entries);
+}
 
 const VERSIONS: Record<string, number> = { "TLSv1": 1, "TLSv1.1": 2, "TLSv1.2": 3, "TLSv1.3": 4 };
 
@@ -111,7 +136,8 @@ function lower(a: ProtocolVersion, b: ProtocolVersion): ProtocolVersion {
 /**
  * Picks the engine from `--engine` and the version flags (default: TLS 1.2
  * to TLS 1.3; the default minimum follows an explicit maximum below it, so
- * `--max-version TLSv1.1` alone means TLS 1.1 only).
+ * `--max-version TLSv1.1` alone means TLS 1.1 only). The forge engine is
+ * loaded only when the result can use it.
  * - server: each client goes to the engine for the highest version both
  *   accept: TLS 1.3, TLS 1.2, or forge for TLS 1.0/1.1 when `--min-version`
  *   allows them;
@@ -121,19 +147,19 @@ function lower(a: ProtocolVersion, b: ProtocolVersion): ProtocolVersion {
  *
  * @example
  * ```ts
- * const { engine } = chooseEngine("server", { "min-version": "TLSv1" });
+ * const { engine } = await chooseEngine("server", { "min-version": "TLSv1" });
  * ```
  */
-export function chooseEngine(
+export async function chooseEngine(
   role: "server" | "client",
   values: { engine?: string; "min-version"?: string; "max-version"?: string; groups?: string },
-): { engine: EngineFactory; minVersion: ProtocolVersion; maxVersion: ProtocolVersion } {
+): Promise<{ engine: EngineFactory; minVersion: ProtocolVersion; maxVersion: ProtocolVersion }> {
   const groups = parseGroups(values.groups);
-  const tls13 = groups.tls13 ? tls13EngineFactory({ groups: groups.tls13 }) : ENGINES.tls13;
-  const tls12 = groups.tls12 ? tls12EngineFactory({ groups: groups.tls12 }) : ENGINES.tls12;
+  const tls13 = groups.tls13 ? tls13EngineFactory({ groups: groups.tls13 }) : createTls13Engine;
+  const tls12 = groups.tls12 ? tls12EngineFactory({ groups: groups.tls12 }) : createTls12Engine;
   const forced = values.engine;
-  if (forced !== undefined && !Object.hasOwn(ENGINES, forced)) {
-    fail(`unknown engine '${forced}' (choose from: ${Object.keys(ENGINES).join(", ")})`);
+  if (forced !== undefined && !Object.hasOwn(ENGINE_LOADERS, forced)) {
+    fail(`unknown engine '${forced}' (choose from: ${ENGINE_NAMES.join(", ")})`);
   }
   const givenMin = parseVersion(values["min-version"], "min-version");
   const givenMax = parseVersion(values["max-version"], "max-version");
@@ -154,12 +180,12 @@ export function chooseEngine(
   const minVersion = givenMin ??
     (VERSIONS[maxVersion] <= VERSIONS["TLSv1.1"] && !forced ? "TLSv1" : lower(defaultMin, maxVersion));
   if (forced) {
-    const engine = forced === "tls13" ? tls13 : forced === "tls12" ? tls12 : ENGINES[forced];
+    const engine = forced === "tls13" ? tls13 : forced === "tls12" ? tls12 : await loadForgeEngine();
     return { engine, minVersion, maxVersion };
   }
   const legacyAllowed = VERSIONS[minVersion] <= VERSIONS["TLSv1.1"];
   const tls12Allowed = VERSIONS[minVersion] <= VERSIONS["TLSv1.2"] && VERSIONS[maxVersion] >= VERSIONS["TLSv1.2"];
-  if (VERSIONS[maxVersion] <= VERSIONS["TLSv1.1"]) return { engine: createForgeEngine, minVersion, maxVersion };
+  if (VERSIONS[maxVersion] <= VERSIONS["TLSv1.1"]) return { engine: await loadForgeEngine(), minVersion, maxVersion };
   if (role === "client") {
     if (legacyAllowed) {
       fail("the client speaks either TLS 1.2-1.3 or TLS 1.0-1.1 on a connection, not both: choose with --max-version");
@@ -169,7 +195,7 @@ export function chooseEngine(
     return { engine, minVersion, maxVersion };
   }
   return {
-    engine: versionRouter(tls13, legacyAllowed ? createForgeEngine : undefined, tls12Allowed ? tls12 : undefined),
+    engine: versionRouter(tls13, legacyAllowed ? await loadForgeEngine() : undefined, tls12Allowed ? tls12 : undefined),
     minVersion,
     maxVersion,
   };

@@ -2,7 +2,8 @@
  * `--trace-html FILE` for the programs: the file is checked (and made
  * private) when the program starts, so a bad path is one line before any
  * connection; each connection's page then replaces it when the connection
- * ends.
+ * ends. The page code (lib/trace) is loaded only then: without the flag a
+ * program never runs it.
  *
  * @module
  */
@@ -10,13 +11,21 @@
 import { errorText, fail, info } from "./cli.ts";
 import type { Role, TraceEvent } from "../ssl/engine.ts";
 import type { SslOptions } from "../ssl/ssl.ts";
-import { type PageContext, TracePage } from "../trace/mod.ts";
+import type { PageContext, TracePage } from "../trace/mod.ts";
+
+/** A checked `--trace-html` file, and the page code loaded for it. */
+export interface TraceFile {
+  /** Where each connection's page goes. */
+  readonly path: string;
+  /** The page class, from lib/trace. */
+  readonly TracePage: typeof TracePage;
+}
 
 /**
- * Creates `path` mode 0600 (or makes an existing file 0600), or fails with
- * one line; undefined when the flag was not given.
+ * Creates `path` mode 0600 (or makes an existing file 0600) and loads the
+ * page code, or fails with one line; undefined when the flag was not given.
  */
-export async function prepareTraceFile(path: string | undefined): Promise<string | undefined> {
+export async function prepareTraceFile(path: string | undefined): Promise<TraceFile | undefined> {
   if (path === undefined) return undefined;
   if (path === "") fail("--trace-html takes a file name");
   try {
@@ -29,7 +38,7 @@ export async function prepareTraceFile(path: string | undefined): Promise<string
     }
     fail(`cannot write trace page ${path}: ${errorText(e)}`, 1);
   }
-  return path;
+  return { path, TracePage: (await import("../trace/mod.ts")).TracePage };
 }
 
 /** One connection's page and the Ssl options that feed it. */
@@ -44,11 +53,11 @@ export interface TraceSession {
  */
 export function traceSession(
   role: Role,
-  path: string | undefined,
+  file: TraceFile | undefined,
   stderr: ((event: TraceEvent) => void) | undefined,
 ): TraceSession {
-  if (path === undefined) return { page: undefined, sslOptions: { trace: stderr } };
-  const page = new TracePage(role);
+  if (file === undefined) return { page: undefined, sslOptions: { trace: stderr } };
+  const page = new file.TracePage(role);
   const trace = stderr
     ? (event: TraceEvent) => {
       stderr(event);
@@ -64,11 +73,12 @@ export function traceSession(
  */
 export async function writeTracePage(
   session: TraceSession,
-  path: string | undefined,
+  file: TraceFile | undefined,
   ctx: PageContext,
   quiet: boolean,
 ): Promise<void> {
-  if (!session.page || path === undefined) return;
+  if (!session.page || file === undefined) return;
+  const { path } = file;
   try {
     await session.page.write(path, ctx);
     if (!quiet) info(`wrote trace page ${path} (it contains this connection's secrets)`);
