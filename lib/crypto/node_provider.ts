@@ -12,7 +12,6 @@ import {
   createDecipheriv,
   createECDH,
   createHash,
-  createHmac,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
@@ -56,6 +55,8 @@ const SCHEME_HASH: Record<number, string | null> = {
   [SignatureScheme.ed25519]: null,
 };
 const HASH_LEN: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
+/** The input block size of each hash, which HMAC pads its key to (RFC 2104 §2). */
+const HASH_BLOCK: Record<HashAlgorithm, number> = { sha256: 64, sha384: 128 };
 
 /** The NIST curves for ECDHE, by group, with the length of an uncompressed point. */
 const EC_GROUPS: Record<number, { curve: string; pointLength: number }> = {
@@ -89,9 +90,10 @@ class X25519Share implements KeyShare {
   readonly publicKey: Uint8Array;
   readonly #priv: KeyObject;
 
-  constructor(priv: KeyObject) {
+  /** `pub` when the caller has it: deriving it again from `priv` costs as much as generating the pair. */
+  constructor(priv: KeyObject, pub: KeyObject = createPublicKey(priv)) {
     this.#priv = priv;
-    const spki = createPublicKey(priv).export({ format: "der", type: "spki" });
+    const spki = pub.export({ format: "der", type: "spki" });
     this.publicKey = new Uint8Array(spki.subarray(spki.length - 32));
   }
 
@@ -260,8 +262,19 @@ export class NodeCryptoProvider implements CryptoProvider {
     return new NodeHashContext(alg);
   }
 
+  /**
+   * HMAC (RFC 2104) as its two hashes: the runtime's `createHmac` costs
+   * about twice two `createHash` calls on the short inputs of a key
+   * schedule, which runs some twenty of them per handshake.
+   */
   hmac(alg: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array {
-    return new Uint8Array(createHmac(alg, key).update(data).digest());
+    const block = HASH_BLOCK[alg];
+    const pad = new Uint8Array(block);
+    pad.set(key.length > block ? this.hash(alg, key) : key);
+    for (let i = 0; i < block; i++) pad[i] ^= 0x36;
+    const inner = createHash(alg).update(pad).update(data).digest();
+    for (let i = 0; i < block; i++) pad[i] ^= 0x36 ^ 0x5c;
+    return new Uint8Array(createHash(alg).update(pad).update(inner).digest());
   }
 
   aead(alg: AeadAlgorithm, key: Uint8Array): AeadCipher {
@@ -269,7 +282,10 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   generateKeyShare(group: number): KeyShare {
-    if (group === Group.x25519) return new X25519Share(generateKeyPairSync("x25519").privateKey);
+    if (group === Group.x25519) {
+      const { privateKey, publicKey } = generateKeyPairSync("x25519");
+      return new X25519Share(privateKey, publicKey);
+    }
     if (group === Group.X25519MLKEM768) return new X25519MLKEM768Share(this.generateKeyShare(Group.x25519));
     const ec = EC_GROUPS[group];
     if (ec) {

@@ -174,7 +174,9 @@ export class ExpectClientHello implements Tls12State {
     });
     ctx.sendHandshake(HandshakeType.server_hello, sh);
     ctx.state("TLS server write server hello");
-    ctx.sendHandshake(HandshakeType.certificate, encodeCertificate12(this.#creds.chain));
+    const bodies = this.#creds.certificateBodies;
+    bodies.tls12 ??= encodeCertificate12(this.#creds.chain);
+    ctx.sendHandshake(HandshakeType.certificate, bodies.tls12);
     ctx.state("TLS server write certificate");
 
     const share = crypto.generateKeyShare(n.group);

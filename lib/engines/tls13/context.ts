@@ -213,6 +213,12 @@ export function verifyPeerChain(chain: Uint8Array[], config: TlsConfig, purpose:
 export interface Credentials {
   chain: Uint8Array[];
   key: SigningKey;
+  /**
+   * A server's Certificate message body per protocol version, encoded on
+   * first use: it is the same for every connection (TLS 1.3: empty request
+   * context, no entry extensions).
+   */
+  certificateBodies: { tls13?: Uint8Array; tls12?: Uint8Array };
 }
 
 /**
@@ -234,7 +240,7 @@ export function loadCredentials(config: TlsConfig, crypto: CryptoProvider): Cred
   if (cached && cached.chainPem === chainPem && cached.keyPem === keyPem) return cached.credentials;
   const chain = pemToDer(chainPem);
   if (!chain.length) throw new TlsError(Alert.internal_error, "certificateChain holds no PEM certificate");
-  const credentials: Credentials = { chain, key: crypto.loadPrivateKey(keyPem) };
+  const credentials: Credentials = { chain, key: crypto.loadPrivateKey(keyPem), certificateBodies: {} };
   lastLoaded.set(crypto, { chainPem, keyPem, credentials });
   return credentials;
 }

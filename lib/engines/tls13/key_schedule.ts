@@ -133,6 +133,33 @@ export interface ApplicationSecrets {
  */
 export type SecretTrace = (name: string, value: Uint8Array, derivation: string, transcriptHash?: Uint8Array) => void;
 
+/** The start of the schedule without PSK, which depends on the hash alone. */
+interface NoPskStart {
+  emptyHash: Uint8Array;
+  early: Uint8Array;
+  derivedEarly: Uint8Array;
+}
+
+const noPskStarts = new WeakMap<CryptoProvider, Map<HashAlgorithm, NoPskStart>>();
+
+/**
+ * early_secret = HKDF-Extract(0, 0) and Derive-Secret(early_secret,
+ * "derived", ""), computed once per provider and hash: every handshake
+ * without PSK starts from the same two values.
+ */
+function noPskStart(p: CryptoProvider, alg: HashAlgorithm, zeros: Uint8Array): NoPskStart {
+  let byHash = noPskStarts.get(p);
+  if (!byHash) noPskStarts.set(p, byHash = new Map());
+  let start = byHash.get(alg);
+  if (!start) {
+    const emptyHash = p.hash(alg, new Uint8Array(0));
+    const early = hkdfExtract(p, alg, zeros, zeros);
+    start = { emptyHash, early, derivedEarly: deriveSecret(p, alg, early, "derived", emptyHash) };
+    byHash.set(alg, start);
+  }
+  return start;
+}
+
 /**
  * Runs the RFC 8446 §7.1 schedule for a handshake without PSK: from the
  * (EC)DHE shared secret and the ClientHello..ServerHello hash to the
@@ -147,9 +174,7 @@ export function handshakeSecrets(
 ): HandshakeSecrets {
   const alg = suite.hash;
   const zeros = new Uint8Array(suite.hashLength);
-  const emptyHash = p.hash(alg, new Uint8Array(0));
-  const early = hkdfExtract(p, alg, zeros, zeros);
-  const derivedEarly = deriveSecret(p, alg, early, "derived", emptyHash);
+  const { emptyHash, early, derivedEarly } = noPskStart(p, alg, zeros);
   const handshake = hkdfExtract(p, alg, derivedEarly, sharedSecret);
   const derivedHandshake = deriveSecret(p, alg, handshake, "derived", emptyHash);
   const master = hkdfExtract(p, alg, derivedHandshake, zeros);

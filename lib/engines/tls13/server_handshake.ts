@@ -267,7 +267,9 @@ export class ServerHandshake implements RoleHandshake {
   }
 
   #sendCertificate(): void {
-    this.#ctx.sendHandshake(HandshakeType.certificate, encodeCertificate(new Uint8Array(0), this.#creds.chain));
+    const bodies = this.#creds.certificateBodies;
+    bodies.tls13 ??= encodeCertificate(new Uint8Array(0), this.#creds.chain);
+    this.#ctx.sendHandshake(HandshakeType.certificate, bodies.tls13);
     this.#ctx.state("TLS server write certificate");
   }
 
