@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   const interrupt = new Interrupt(); // SIGINT/SIGTERM: close_notify to the server, then exit
   const stdin = new ChunkSource(Deno.stdin);
   try {
-    // stdin → ssl.write() → wbio → socket,  socket → rbio → ssl.read() → stdout
+    // stdin → ssl.write() → wbio → socket,  socket → rbio → ssl.readInto() → stdout
     const result = await pump(conn, ssl, {
       input: stdin,
       output: (bytes) => writeAll(Deno.stdout, bytes),

@@ -63,7 +63,7 @@ async function main(): Promise<number> {
     const tracing = traceSession("server", opts.traceHtml, traceToStderr(opts.trace));
     const ssl = new Ssl(opts.engine, opts.config, tracing.sslOptions);
     try {
-      // socket → rbio → ssl.read() → stdout,  stdin → ssl.write() → wbio → socket
+      // socket → rbio → ssl.readInto() → stdout,  stdin → ssl.write() → wbio → socket
       const result = await pump(conn, ssl, {
         input: stdin,
         output: stdout,

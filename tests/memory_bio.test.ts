@@ -26,3 +26,19 @@ Deno.test("MemoryBio keeps a million single-byte writes intact and compacts", ()
   }
   assert.equal(bio.pending, 1);
 });
+
+Deno.test("MemoryBio.readInto fills the caller's buffer across chunk boundaries and reports how much", () => {
+  const bio = new MemoryBio();
+  bio.write(new Uint8Array([1, 2, 3]));
+  bio.write(new Uint8Array([4, 5]));
+  bio.write(new Uint8Array([6]));
+  const buffer = new Uint8Array(4).fill(9);
+  assert.equal(bio.readInto(buffer), 4);
+  assert.deepEqual([...buffer], [1, 2, 3, 4]);
+  assert.equal(bio.pending, 2);
+  buffer.fill(9);
+  assert.equal(bio.readInto(buffer), 2);
+  assert.deepEqual([...buffer], [5, 6, 9, 9]); // the rest of the buffer is untouched
+  assert.equal(bio.readInto(buffer), 0);
+  assert.equal(bio.readInto(new Uint8Array(0)), 0);
+});

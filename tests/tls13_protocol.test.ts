@@ -34,7 +34,7 @@ async function pairWithClientKeys() {
   const forge = (inner: Uint8Array): Uint8Array => {
     const out = new Uint8Array(5 + inner.length + 16);
     out.set([23, 3, 3, (inner.length + 16) >> 8, (inner.length + 16) & 0xff]);
-    prot.aead.seal(prot.nextNonce(), out.subarray(0, 5), [inner], out, 5);
+    prot.aead.seal(prot.nextNonce(), out.subarray(0, 5), inner, out, 5);
     return out;
   };
   return { ...pair, forge };

@@ -3,7 +3,7 @@
  * (stdin/stdout), like the seed's main loop:
  *
  * ```
- * conn.read() → ssl.rbio → ssl.read()  → output (stdout)
+ * conn.read() → ssl.rbio → ssl.readInto() → output (stdout)
  * conn.write() ← ssl.wbio ← ssl.write() ← input (stdin)
  * ```
  *
@@ -32,7 +32,11 @@ const READ_SIZE = 256 * 1024;
 export interface PumpOptions extends PumpLimits {
   /** Plaintext to send to the peer (stdin). */
   input: ChunkSource;
-  /** Where the peer's decrypted bytes go (stdout); awaited. */
+  /**
+   * Where the peer's decrypted bytes go (stdout); awaited. `bytes` is a view
+   * of a buffer the pump reuses once the promise settles: copy what must be
+   * kept longer.
+   */
   output: (bytes: Uint8Array) => Promise<void>;
   /** Called once, when the handshake completes. */
   onHandshake?: (info: ConnectionInfo) => void;
@@ -211,13 +215,15 @@ class Pump implements Guarded {
     throw new PumpError(this.#ssl.error?.describe() ?? "TLS error");
   }
 
-  /** socket → rbio → ssl.read() → output, driving the handshake on the way. */
+  /** socket → rbio → ssl.readInto() → output, driving the handshake on the way. */
   async #socketToOutput(): Promise<void> {
     const ssl = this.#ssl;
     const opts = this.#opts;
     if (ssl.handshake() === "ssl") await this.#tlsFailure();
     await this.#flush();
     let buffer = new Uint8Array(READ_SIZE);
+    // What one socket read decrypts to fits in one output write.
+    const plaintext = new Uint8Array(READ_SIZE);
     while (true) {
       let n: number | null;
       try {
@@ -247,10 +253,10 @@ class Pump implements Guarded {
           this.#life.open();
         }
       }
-      for (let data = ssl.read(); data.length > 0; data = ssl.read()) {
-        this.#result.bytesIn += data.length;
+      for (let n = ssl.readInto(plaintext); n > 0; n = ssl.readInto(plaintext)) {
+        this.#result.bytesIn += n;
         try {
-          await opts.output(data);
+          await opts.output(plaintext.subarray(0, n));
         } catch (e) {
           throw new PumpError(`cannot write output: ${e instanceof Error ? e.message : e}`, true);
         }

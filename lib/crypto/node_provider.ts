@@ -199,20 +199,17 @@ class NodeAeadCipher implements AeadCipher {
     this.#key = Buffer.from(key);
   }
 
-  seal(nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[], out: Uint8Array, offset: number): number {
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
     const c = createCipheriv(this.#alg, this.#key, nonce, { authTagLength: 16 });
     c.setAAD(aad);
-    const start = offset;
-    for (const p of parts) {
-      const x = c.update(p);
-      out.set(x, offset);
-      offset += x.length;
-    }
-    const f = c.final();
-    out.set(f, offset);
-    offset += f.length;
-    out.set(c.getAuthTag(), offset);
-    return offset + 16 - start;
+    // update() reads all of its input before we copy its output over it: in place is safe.
+    const body = c.update(plaintext);
+    out.set(body, offset);
+    const rest = c.final(); // empty for these stream-mode AEADs
+    if (rest.length) out.set(rest, offset + body.length);
+    const end = offset + body.length + rest.length;
+    out.set(c.getAuthTag(), end);
+    return end + 16 - offset;
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | null {

@@ -26,11 +26,13 @@ export type AeadAlgorithm = "aes-128-gcm" | "aes-256-gcm" | "chacha20-poly1305";
  */
 export interface AeadCipher {
   /**
-   * Encrypts the concatenation of `parts` and writes ciphertext then tag into
-   * `out` at `offset` (taking several parts spares copying the inner content
-   * type onto 16 KiB of data). Returns the number of bytes written.
+   * Encrypts `plaintext` and writes ciphertext then tag into `out` at
+   * `offset`; returns the number of bytes written. `plaintext` may be the
+   * very bytes of `out` at `offset` (encryption in place): a record is built
+   * in its output buffer and sealed there, so a 16 KiB record costs one
+   * cipher call and no extra buffer.
    */
-  seal(nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[], out: Uint8Array, offset: number): number;
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number;
   /** Decrypts and authenticates; `null` when authentication fails. */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | null;
 }

@@ -66,6 +66,39 @@ export class MemoryBio {
       return out;
     }
     const out = new Uint8Array(n);
+    this.#copyOut(out, n);
+    return out;
+  }
+
+  /**
+   * Moves up to `out.length` bytes into `out` (`BIO_read` into the caller's
+   * buffer); returns how many. A reader that reuses one buffer this way
+   * allocates nothing per call.
+   *
+   * @example
+   * ```ts
+   * import { MemoryBio } from "@ssl-nonblock/tls";
+   * import assert from "node:assert/strict";
+   *
+   * const bio = new MemoryBio();
+   * bio.write(new Uint8Array([1, 2]));
+   * bio.write(new Uint8Array([3]));
+   * const buffer = new Uint8Array(2);
+   * assert.equal(bio.readInto(buffer), 2);
+   * assert.deepEqual(buffer, new Uint8Array([1, 2]));
+   * assert.equal(bio.readInto(buffer), 1);
+   * assert.equal(buffer[0], 3);
+   * assert.equal(bio.readInto(buffer), 0);
+   * ```
+   */
+  readInto(out: Uint8Array): number {
+    const n = Math.min(out.length, this.#pending);
+    this.#copyOut(out, n);
+    return n;
+  }
+
+  /** Copies the first `n` pending bytes into `out` and consumes them. */
+  #copyOut(out: Uint8Array, n: number): void {
     let filled = 0;
     while (filled < n) {
       const chunk = this.#chunks[this.#head];
@@ -74,7 +107,6 @@ export class MemoryBio {
       filled += take;
       this.#consume(take);
     }
-    return out;
   }
 
   /** Copies up to `max` bytes without consuming them. */

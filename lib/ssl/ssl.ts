@@ -225,13 +225,58 @@ export class Ssl {
    * peer closed (`zero-return`) or the connection failed (`ssl`).
    */
   read(max = Infinity): Uint8Array {
+    if (!this.#hasPlaintext()) return new Uint8Array(0);
+    return this.#plaintext.read(max);
+  }
+
+  /**
+   * Decrypted bytes into `buffer` (`SSL_read` proper, into the caller's
+   * buffer); returns how many, 0 meaning nothing now — {@link getError}
+   * says why, as for {@link read}. A reader that reuses one buffer
+   * allocates nothing per call.
+   *
+   * @example
+   * ```ts
+   * import { createTls13Engine, issueCertificate, Ssl } from "@ssl-nonblock/tls";
+   * import assert from "node:assert/strict";
+   *
+   * const ca = issueCertificate({ commonName: "Example CA", keyType: "ecdsa", isCA: true });
+   * const leaf = issueCertificate({ commonName: "localhost", keyType: "ecdsa", issuer: ca, dnsNames: ["localhost"] });
+   * const client = new Ssl(createTls13Engine, { role: "client", serverName: "localhost", caCertificates: [ca.certPem] });
+   * const server = new Ssl(createTls13Engine, { role: "server", certificateChain: leaf.certPem, privateKey: leaf.keyPem });
+   * for (let done = false; !done;) {
+   *   const states = [client.handshake(), server.handshake()];
+   *   server.rbio.write(client.wbio.read());
+   *   client.rbio.write(server.wbio.read());
+   *   done = states.every((s) => s === "none");
+   * }
+   *
+   * client.write(new TextEncoder().encode("hello"));
+   * server.rbio.write(client.wbio.read());
+   * const buffer = new Uint8Array(4);
+   * assert.equal(server.readInto(buffer), 4);
+   * assert.equal(new TextDecoder().decode(buffer), "hell");
+   * assert.equal(server.readInto(buffer), 1);
+   * assert.equal(server.readInto(buffer), 0);
+   * assert.equal(server.getError(), "want-read");
+   * ```
+   *
+   * @param buffer Where the bytes go; at most its length is taken.
+   * @returns The number of bytes written into `buffer`.
+   */
+  readInto(buffer: Uint8Array): number {
+    return this.#hasPlaintext() ? this.#plaintext.readInto(buffer) : 0;
+  }
+
+  /** Takes in what the rbio holds; true when plaintext is waiting, else sets why not. */
+  #hasPlaintext(): boolean {
     const ok = this.#process();
     if (this.#plaintext.pending > 0) {
       this.#status = "none";
-      return this.#plaintext.read(max);
+      return true;
     }
     this.#status = !ok ? "ssl" : this.#engine.peerClosed ? "zero-return" : "want-read";
-    return new Uint8Array(0);
+    return false;
   }
 
   /**

@@ -175,7 +175,7 @@ export class Tls12RecordWriter {
         out.set(nonce.subarray(4, 12), offset);
         offset += prot.explicitNonceLength;
       }
-      offset += prot.aead.seal(nonce, aad, [chunk], out, offset);
+      offset += prot.aead.seal(nonce, aad, chunk, out, offset);
     } while (pos < data.length);
     return out;
   }

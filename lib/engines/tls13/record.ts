@@ -189,7 +189,6 @@ export class RecordWriter {
   /** Write protection; undefined while records are plaintext. */
   protection: RecordProtection | undefined;
   readonly #aad = new Uint8Array(HEADER);
-  readonly #typeByte = new Uint8Array(1);
 
   /** Size of the output for `n` bytes of `type` under the current protection. */
   sizeFor(n: number): number {
@@ -225,9 +224,11 @@ export class RecordWriter {
       writeRecordHeader(out, offset, ContentType.application_data, 0x0303, len);
       const aad = this.#aad;
       aad.set(out.subarray(offset, offset + HEADER));
-      this.#typeByte[0] = type;
       offset += HEADER;
-      offset += prot.aead.seal(prot.nextNonce(), aad, [chunk, this.#typeByte], out, offset);
+      // TLSInnerPlaintext (content ‖ type) is laid out where its ciphertext goes, and sealed in place.
+      out.set(chunk, offset);
+      out[offset + n] = type;
+      offset += prot.aead.seal(prot.nextNonce(), aad, out.subarray(offset, offset + n + 1), out, offset);
     } while (pos < data.length);
     return offset;
   }
