@@ -11,7 +11,7 @@ import { Ssl } from "../lib/ssl/ssl.ts";
 import { writeAll } from "../lib/app/pump.ts";
 import type { EngineFactory, TlsConfig } from "../lib/ssl/engine.ts";
 import { Child } from "./procs.ts";
-import { parseSTime } from "./lib/parse.ts";
+import { parseOpensslBrief, parseSTime } from "./lib/parse.ts";
 
 /** The result of a connection loop. */
 export interface LoopResult {
@@ -135,16 +135,45 @@ export async function connectionLoop(
 }
 
 /**
+ * The cipher suite OpenSSL's client negotiates with the server on `port`
+ * (one `s_client -brief` connection with its default offer, as s_time
+ * makes), or `undefined` when the connection fails.
+ */
+async function opensslNegotiatedSuite(port: number): Promise<string | undefined> {
+  const out = await new Deno.Command("openssl", {
+    args: ["s_client", "-brief", "-connect", `127.0.0.1:${port}`],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return parseOpensslBrief(new TextDecoder().decode(out.stderr)).cipher;
+}
+
+/** The line of OpenSSL's output that says what went wrong, for a one-line report. */
+function opensslErrorLine(text: string): string {
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const error = lines.find((l) => /:error:/.test(l));
+  // "40E7…:error:0A000152:SSL routines:final_renegotiate:unsafe legacy renegotiation disabled:…" → the reason
+  const reason = error?.split(":")[5];
+  return reason ?? lines.at(-1) ?? "no output";
+}
+
+/**
  * `openssl s_time -connect 127.0.0.1:PORT -new -time SECONDS`; the rate is
  * its connection count over the wall time measured here (s_time reports
- * whole seconds of real time only).
+ * whole seconds of real time only). `suite` is what OpenSSL's client
+ * negotiates with that server.
  *
  * @example
  * ```ts
- * const { connections, seconds } = await sTime(port, 5);
+ * const { connections, seconds, suite } = await sTime(port, 5);
  * ```
  */
-export async function sTime(port: number, seconds: number): Promise<{ connections: number; seconds: number }> {
+export async function sTime(
+  port: number,
+  seconds: number,
+): Promise<{ connections: number; seconds: number; suite: string | undefined }> {
+  const suite = await opensslNegotiatedSuite(port);
   let output = "";
   const decoder = new TextDecoder();
   const start = performance.now();
@@ -159,9 +188,9 @@ export async function sTime(port: number, seconds: number): Promise<{ connection
     const elapsed = (performance.now() - start) / 1000;
     const parsed = parseSTime(output);
     if (status.code !== 0 || !parsed) {
-      throw new Error(`openssl s_time failed (${status.code}): ${output.slice(-300)}${child.stderrTail()}`);
+      throw new Error(`openssl s_time failed (${status.code}): ${opensslErrorLine(output + child.stderrTail())}`);
     }
-    return { connections: parsed.connections, seconds: elapsed };
+    return { connections: parsed.connections, seconds: elapsed, suite };
   } finally {
     await child.kill();
   }

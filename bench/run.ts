@@ -109,7 +109,7 @@ async function engineSection(config: BenchConfig): Promise<EngineResult[]> {
   const results = parseEngineResults(text);
   for (const r of results) {
     log(
-      `  ${r.engine} ${r.suite}: ${r.handshakesPerSecond.toFixed(1)} handshakes/s, ` +
+      `  ${r.engine} ${r.suite}${r.group ? `, ${r.group}` : ""}: ${r.handshakesPerSecond.toFixed(1)} handshakes/s, ` +
         `${r.clientToServerMBps.toFixed(2)} / ${r.serverToClientMBps.toFixed(2)} MB/s`,
     );
   }
@@ -379,7 +379,7 @@ async function connectionSection(config: BenchConfig, haveOpenssl: boolean, open
           const result: ConnectionResult = {
             client: "openssl s_time -new",
             server: `server.ts (${name})`,
-            cipher: opensslCipher ?? "OpenSSL default",
+            cipher: s.suite ?? "OpenSSL default",
             connections: s.connections,
             failures: 0,
             seconds: s.seconds,
@@ -421,7 +421,7 @@ async function connectionSection(config: BenchConfig, haveOpenssl: boolean, open
       const result: ConnectionResult = {
         client: "openssl s_time -new",
         server: "openssl s_server",
-        cipher: opensslCipher ?? "OpenSSL default",
+        cipher: s.suite ?? opensslCipher ?? "OpenSSL default",
         connections: s.connections,
         failures: 0,
         seconds: s.seconds,
