@@ -106,7 +106,9 @@ export async function runEngineBench(certs: PairCerts, seconds: number, only?: s
       if (result.group?.toLowerCase() !== group.toLowerCase()) {
         throw new Error(`engine ${name}: pinned group ${group} but negotiated ${result.group}`);
       }
-      results.push(result);
+      // The default group with the default suite is already a suite row: one row per (suite, group).
+      const same = (r: EngineResult) => r.engine === name && r.suite === result.suite && r.group === result.group;
+      if (!results.some(same)) results.push(result);
     }
   }
   return results;
