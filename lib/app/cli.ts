@@ -35,9 +35,17 @@ export function fail(message: string, status = 2): never {
   throw new UserError(message, status);
 }
 
-/** Prints a line to stderr (diagnostics never go to stdout). */
+const encoder = new TextEncoder();
+
+/**
+ * Prints a line to stderr (diagnostics never go to stdout). Written
+ * directly: `console.error` formats its arguments first, about 0.1 ms a
+ * line in a busy server, which logs a line for every connection that ends
+ * abnormally.
+ */
 export function info(message: string): void {
-  console.error(`${programName}: ${message}`);
+  const line = encoder.encode(`${programName}: ${message}\n`);
+  for (let off = 0; off < line.length;) off += Deno.stderr.writeSync(line.subarray(off));
 }
 
 /** The message of anything thrown, without a stack. */

@@ -40,7 +40,22 @@ export function hkdfExtract(p: CryptoProvider, alg: HashAlgorithm, salt: Uint8Ar
   return p.hmac(alg, salt, ikm);
 }
 
-const LABEL_PREFIX = new TextEncoder().encode("tls13 ");
+/**
+ * `"tls13 " + label`, encoded once per label: the schedule uses a dozen
+ * fixed labels on every handshake. Bounded, since the function is public
+ * and any label may come in.
+ */
+const fullLabels = new Map<string, Uint8Array>();
+const FULL_LABELS_KEPT = 32;
+
+function fullLabel(label: string): Uint8Array {
+  let bytes = fullLabels.get(label);
+  if (!bytes) {
+    bytes = new TextEncoder().encode(`tls13 ${label}`);
+    if (fullLabels.size < FULL_LABELS_KEPT) fullLabels.set(label, bytes);
+  }
+  return bytes;
+}
 
 /**
  * HKDF-Expand-Label (RFC 8446 §7.1): the label gets the `tls13 ` prefix.
@@ -55,7 +70,7 @@ export function hkdfExpandLabel(
 ): Uint8Array {
   const w = new Writer(64);
   w.u16(length);
-  w.block8(() => w.bytes(LABEL_PREFIX).bytes(new TextEncoder().encode(label)));
+  w.block8(() => w.bytes(fullLabel(label)));
   w.block8(() => w.bytes(context));
   return hkdfExpand(p, alg, secret, w.finish(), length);
 }
