@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { runTransfer } from "../bench/transfer.ts";
-import { nativePair, PROGRAM_V8_FLAGS, projectPair } from "../bench/pairs.ts";
+import { nativePair, PROGRAM_V8_FLAGS, projectPair, SERVER_RUN_FLAGS } from "../bench/pairs.ts";
 import { freePort } from "../bench/procs.ts";
 import { payloadDigest, writePayloadFile } from "../bench/lib/payload.ts";
 import { runFileTransfer } from "../bench/file_transfer.ts";
@@ -109,4 +109,14 @@ Deno.test("bench harness: server.ts and client.ts run with the V8 settings of de
     assert.deepEqual(taskFlags, PROGRAM_V8_FLAGS, task);
     assert.deepEqual(cmd.args.filter((a) => a.startsWith("--v8-flags")), PROGRAM_V8_FLAGS, task);
   }
+});
+
+Deno.test("bench harness: server.ts runs without the code cache, as deno.json's server task does; client.ts keeps it", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).tasks;
+  const pair = projectPair(paths, "tls13", 55555);
+  const cacheFlags = (args: string[]) => args.filter((a) => a.includes("code-cache"));
+  assert.deepEqual(cacheFlags(tasks.server.split(/\s+/)), SERVER_RUN_FLAGS);
+  assert.deepEqual(cacheFlags(pair.server.args), SERVER_RUN_FLAGS);
+  assert.deepEqual(cacheFlags(tasks.client.split(/\s+/)), []);
+  assert.deepEqual(cacheFlags(pair.client.args), []);
 });
