@@ -28,6 +28,9 @@ export type { PumpLimits } from "./pump_guards.ts";
 /** Socket read size: large reads keep per-call overhead low. */
 const READ_SIZE = 256 * 1024;
 
+/** Socket write size: a 256 KiB input chunk (CHUNK_SIZE) sealed into records, with room to spare. */
+const SEND_SIZE = 288 * 1024;
+
 /** Options for {@link pump}. */
 export interface PumpOptions extends PumpLimits {
   /** Plaintext to send to the peer (stdin). */
@@ -149,6 +152,8 @@ class Pump implements Guarded {
    * socket whole and in the order the Ssl produced them.
    */
   #writing: Promise<void> = Promise.resolve();
+  /** What goes to the socket is copied here from the wbio: a full input chunk's records fit in one write. */
+  readonly #sendBuffer = new Uint8Array(SEND_SIZE);
 
   constructor(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions) {
     this.#conn = conn;
@@ -189,8 +194,10 @@ class Pump implements Guarded {
   #flush(): Promise<void> {
     this.#writing = this.#writing.then(async () => {
       const ssl = this.#ssl;
+      // One drain at a time (the chain above), so one send buffer serves them all.
+      const sendBuffer = this.#sendBuffer;
       while (ssl.wbio.pending > 0) {
-        const bytes = ssl.wbio.read();
+        const bytes = sendBuffer.subarray(0, ssl.wbio.readInto(sendBuffer));
         this.#opts.onSocketData?.("out", bytes);
         try {
           await writeAll(this.#conn, bytes);

@@ -265,6 +265,7 @@ class ClientVersionRouter implements TlsEngine {
         if (!this.#hello) this.#captureHello(bytes);
         sink.outgoing(bytes);
       },
+      copiesOutgoing: sink.copiesOutgoing, // what it keeps of the hello, it copies
       plaintext: (bytes) => sink.plaintext(bytes),
       trace: sink.trace ? (event) => sink.trace!(event) : undefined,
       traceSecrets: sink.traceSecrets,
@@ -280,7 +281,10 @@ class ClientVersionRouter implements TlsEngine {
 
   #captureHello(bytes: Uint8Array): void {
     const raw = firstHandshakeMessage(bytes, HandshakeType.client_hello);
-    if (raw instanceof Uint8Array) this.#hello = { raw: raw.slice(), parsed: parseClientHello(raw.subarray(4)) };
+    if (!(raw instanceof Uint8Array)) return;
+    // Parsed from the copy: the typed hello refers to its bytes, and the engine may reuse its output buffer.
+    const copy = raw.slice();
+    this.#hello = { raw: copy, parsed: parseClientHello(copy.subarray(4)) };
   }
 
   start(): void {

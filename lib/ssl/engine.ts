@@ -232,8 +232,17 @@ export type TraceEvent =
  * ```
  */
 export interface EngineSink {
-  /** Encrypted bytes for the peer (goes to the wbio). */
+  /**
+   * Encrypted bytes for the peer (goes to the wbio). The sink keeps them
+   * as given, unless it declares {@link copiesOutgoing}.
+   */
   outgoing(bytes: Uint8Array): void;
+  /**
+   * The sink copies what {@link outgoing} is given before returning (as
+   * `Ssl` does into its wbio), so the engine may build its next output in
+   * the same buffer instead of a new one per call. Off by default.
+   */
+  readonly copiesOutgoing?: boolean;
   /** Decrypted application data from the peer. */
   plaintext(bytes: Uint8Array): void;
   /** Optional protocol tracing. */

@@ -4,11 +4,19 @@
  * The adapter owns two of them: the rbio (socket → TLS) and the wbio
  * (TLS → socket).
  *
- * Chunks are kept as given (no copy on write); `read` copies only when it
- * has to join or split chunks.
+ * By default chunks are kept as given (no copy on write) and `read` copies
+ * only when it has to join or split chunks: the rbio, fed straight from the
+ * socket's read buffer. A BIO made with `{ copy: true }` copies on write
+ * into one buffer it reuses, as OpenSSL's does: the wbio, which the engine
+ * writes from its own reused record buffer, and which the program drains
+ * with `readInto` into its socket write buffer — no buffer is allocated per
+ * record or per write on the way out.
  *
  * @module
  */
+
+/** A copy-mode store larger than this is dropped once drained. */
+const MAX_KEPT_STORE = 1 << 20;
 
 /**
  * An in-memory BIO.
@@ -32,6 +40,18 @@ export class MemoryBio {
   #head = 0; // index of the first unread chunk
   #offset = 0; // bytes already read from that chunk
   #pending = 0;
+  /** Copy mode: the bytes live in `#store[#start .. #start + #pending)`. */
+  #store: Uint8Array | undefined;
+  #start = 0;
+
+  /**
+   * @param options `copy`: `write` copies its input into storage this BIO
+   *   reuses, so the writer may reuse its buffer at once (and `read` always
+   *   returns a copy).
+   */
+  constructor(options: { copy?: boolean } = {}) {
+    if (options.copy) this.#store = new Uint8Array(0);
+  }
 
   /** Bytes written and not yet read (`BIO_ctrl_pending`). */
   get pending(): number {
@@ -39,15 +59,38 @@ export class MemoryBio {
   }
 
   /**
-   * Appends bytes (`BIO_write`). The array is kept by reference: callers
-   * must not reuse it afterwards. Returns the number of bytes queued.
+   * Appends bytes (`BIO_write`). Without `copy` the array is kept by
+   * reference: callers must not reuse it afterwards. Returns the number of
+   * bytes queued.
    */
   write(data: Uint8Array): number {
-    if (data.length > 0) {
+    if (data.length === 0) return 0;
+    if (this.#store) {
+      this.#room(data.length).set(data, this.#start + this.#pending);
+    } else {
       this.#chunks.push(data);
-      this.#pending += data.length;
     }
+    this.#pending += data.length;
     return data.length;
+  }
+
+  /** Copy mode: the store, with room for `n` more bytes after the pending ones. */
+  #room(n: number): Uint8Array {
+    let store = this.#store!;
+    const need = this.#pending + n;
+    if (this.#start + need > store.length) {
+      // The pending bytes move to the front, into a larger store if they do not fit.
+      const pending = store.subarray(this.#start, this.#start + this.#pending);
+      if (need > store.length) {
+        const grown = new Uint8Array(Math.max(need, store.length * 2));
+        grown.set(pending);
+        this.#store = store = grown;
+      } else {
+        store.copyWithin(0, this.#start, this.#start + this.#pending);
+      }
+      this.#start = 0;
+    }
+    return store;
   }
 
   /**
@@ -57,6 +100,11 @@ export class MemoryBio {
   read(max = Infinity): Uint8Array {
     const n = Math.min(max, this.#pending);
     if (n === 0) return new Uint8Array(0);
+    if (this.#store) {
+      const out = this.#store.slice(this.#start, this.#start + n);
+      this.#consume(n);
+      return out;
+    }
     const first = this.#chunks[this.#head];
     const available = first.length - this.#offset;
     // Fast path: the request is satisfied by (part of) one chunk.
@@ -99,6 +147,11 @@ export class MemoryBio {
 
   /** Copies the first `n` pending bytes into `out` and consumes them. */
   #copyOut(out: Uint8Array, n: number): void {
+    if (this.#store) {
+      out.set(this.#store.subarray(this.#start, this.#start + n));
+      this.#consume(n);
+      return;
+    }
     let filled = 0;
     while (filled < n) {
       const chunk = this.#chunks[this.#head];
@@ -112,6 +165,7 @@ export class MemoryBio {
   /** Copies up to `max` bytes without consuming them. */
   peek(max = Infinity): Uint8Array {
     const n = Math.min(max, this.#pending);
+    if (this.#store) return this.#store.slice(this.#start, this.#start + n);
     const out = new Uint8Array(n);
     let filled = 0;
     let offset = this.#offset;
@@ -126,6 +180,13 @@ export class MemoryBio {
   }
 
   #consume(n: number): void {
+    if (this.#store) {
+      this.#pending -= n;
+      this.#start = this.#pending === 0 ? 0 : this.#start + n;
+      // A burst's large store is let go once drained.
+      if (this.#pending === 0 && this.#store.length > MAX_KEPT_STORE) this.#store = new Uint8Array(0);
+      return;
+    }
     this.#pending -= n;
     this.#offset += n;
     if (this.#offset === this.#chunks[this.#head].length) {

@@ -99,7 +99,7 @@ export class Ssl {
   /** Encrypted bytes from the peer: the program writes, the TLS object reads. */
   readonly rbio: MemoryBio = new MemoryBio();
   /** Encrypted bytes for the peer: the TLS object writes, the program reads. */
-  readonly wbio: MemoryBio = new MemoryBio();
+  readonly wbio: MemoryBio = new MemoryBio({ copy: true });
   readonly #engine: TlsEngine;
   readonly #plaintext = new MemoryBio();
   readonly #inbound?: RecordScanner;
@@ -130,6 +130,7 @@ export class Ssl {
         this.#outbound?.push(bytes);
         this.wbio.write(bytes);
       },
+      copiesOutgoing: true, // the wbio copies, the tracer copies what it keeps
       plaintext: traceSecrets
         ? (bytes) => {
           trace!({ kind: "data", direction: "in", bytes: bytes.slice() });

@@ -29,6 +29,7 @@ import {
   Transcript12,
 } from "./context.ts";
 import { type Tls12Protection, type Tls12Record, Tls12RecordReader, Tls12RecordWriter } from "./record.ts";
+import { RecordOutput } from "../../protocol/record_output.ts";
 import { Tls12HandshakeType } from "./suites.ts";
 
 /** Records that carry nothing (empty data, ignorable warnings) tolerated in a row. */
@@ -55,7 +56,7 @@ class Tls12Connection implements TlsEngine, Tls12Context {
   #state: Tls12State | undefined;
   #pendingRead: Tls12Protection | undefined;
   readonly #handshake = new HandshakeReassembler();
-  #out: Uint8Array[] = [];
+  readonly #out: RecordOutput;
   #pendingHs: Uint8Array[] = [];
   #pendingVersion = 0x0303;
   #handshakeDone = false;
@@ -68,6 +69,7 @@ class Tls12Connection implements TlsEngine, Tls12Context {
   constructor(config: TlsConfig, sink: EngineSink, options: Tls12Options, begin: Tls12Start) {
     this.config = config;
     this.#sink = sink;
+    this.#out = new RecordOutput(sink.copiesOutgoing === true);
     this.crypto = options.crypto ?? nodeProvider();
     this.options = resolveTls12Options(options, this.crypto);
     this.transcript = new Transcript12(this.crypto);
@@ -114,7 +116,7 @@ class Tls12Connection implements TlsEngine, Tls12Context {
     if (this.#writeClosed) throw new TlsError(Alert.internal_error, "send() after close()");
     if (bytes.length === 0 && !this.options.sendEmptyRecords) return;
     this.#guard(() => {
-      this.#out.push(this.#writer.seal(ContentType.application_data, bytes));
+      this.#out.seal(this.#writer, ContentType.application_data, bytes);
     });
   }
 
@@ -140,7 +142,7 @@ class Tls12Connection implements TlsEngine, Tls12Context {
   changeWriteCipher(protection: Tls12Protection): void {
     this.#flushHandshake();
     this.#sink.trace?.({ kind: "message", direction: "out", name: "ChangeCipherSpec", length: 1 });
-    this.#out.push(this.#writer.seal(ContentType.change_cipher_spec, new Uint8Array([1])));
+    this.#out.seal(this.#writer, ContentType.change_cipher_spec, new Uint8Array([1]));
     this.#writer.protection = protection;
   }
 
@@ -207,22 +209,19 @@ class Tls12Connection implements TlsEngine, Tls12Context {
   #sendAlert(code: number, level: number): void {
     this.#flushHandshake();
     this.#sink.trace?.({ kind: "message", direction: "out", name: "Alert", length: 2, detail: alertName(code) });
-    this.#out.push(this.#writer.seal(ContentType.alert, new Uint8Array([level, code])));
+    this.#out.seal(this.#writer, ContentType.alert, new Uint8Array([level, code]));
   }
 
   #flushHandshake(): void {
     if (!this.#pendingHs.length) return;
     const data = concat(...this.#pendingHs);
     this.#pendingHs = [];
-    this.#out.push(this.#writer.seal(ContentType.handshake, data, this.#pendingVersion));
+    this.#out.seal(this.#writer, ContentType.handshake, data, this.#pendingVersion);
     this.#pendingVersion = 0x0303;
   }
 
   #deliver(): void {
-    if (!this.#out.length) return;
-    const all = this.#out.length === 1 ? this.#out[0] : concat(...this.#out);
-    this.#out = [];
-    this.#sink.outgoing(all);
+    if (this.#out.length) this.#sink.outgoing(this.#out.take());
   }
 
   // Records are traced by the adapter (lib/ssl/ssl.ts), the one owner for every engine.

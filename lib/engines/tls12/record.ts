@@ -16,6 +16,7 @@ import { ContentType, MAX_PLAINTEXT } from "../../protocol/constants.ts";
 import type { AeadCipher } from "../../crypto/provider.ts";
 import type { Tls12Suite } from "./suites.ts";
 import { RecordFramer, writeRecordHeader } from "../../protocol/record_framer.ts";
+import type { RecordSealer } from "../../protocol/record_output.ts";
 
 const TAG = 16;
 const HEADER = 5;
@@ -148,16 +149,27 @@ export class Tls12RecordReader {
 /**
  * Builds records for output, fragmenting at 2^14 bytes.
  */
-export class Tls12RecordWriter {
+export class Tls12RecordWriter implements RecordSealer {
   /** Write protection; undefined until our ChangeCipherSpec. */
   protection: Tls12Protection | undefined;
 
+  /** Size of the records for `n` bytes of content under the current protection. */
+  sizeFor(n: number): number {
+    const records = Math.max(1, Math.ceil(n / MAX_PLAINTEXT));
+    return n + records * (HEADER + (this.protection ? this.protection.overhead : 0));
+  }
+
   /** The records for `data`, in one buffer. `version` is the record version (0x0301 for a first ClientHello). */
   seal(type: number, data: Uint8Array, version = 0x0303): Uint8Array {
+    const out = new Uint8Array(this.sizeFor(data.length));
+    this.sealInto(type, data, out, 0, version);
+    return out;
+  }
+
+  /** Like {@link seal} into a caller-sized buffer; returns the end offset. */
+  sealInto(type: number, data: Uint8Array, out: Uint8Array, offset: number, version = 0x0303): number {
     const prot = this.protection;
-    const records = Math.max(1, Math.ceil(data.length / MAX_PLAINTEXT));
-    const out = new Uint8Array(data.length + records * (HEADER + (prot ? prot.overhead : 0)));
-    let offset = 0, pos = 0;
+    let pos = 0;
     do {
       const n = Math.min(MAX_PLAINTEXT, data.length - pos);
       const chunk = data.subarray(pos, pos + n);
@@ -177,6 +189,6 @@ export class Tls12RecordWriter {
       }
       offset += prot.aead.seal(nonce, aad, chunk, out, offset);
     } while (pos < data.length);
-    return out;
+    return offset;
   }
 }

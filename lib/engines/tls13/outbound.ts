@@ -18,6 +18,7 @@ import { handshakeMessage } from "../../protocol/messages.ts";
 import { concat } from "../../protocol/bytes.ts";
 import { nextTrafficSecret, trafficKeys } from "./key_schedule.ts";
 import { RecordProtection, RecordWriter } from "./record.ts";
+import { RecordOutput } from "../../protocol/record_output.ts";
 import { SecretTracer } from "./secret_trace.ts";
 
 /**
@@ -45,7 +46,7 @@ export class Outbound {
   readonly #writer = new RecordWriter();
   readonly #secrets: SecretTracer | undefined;
   #epoch: Epoch | undefined;
-  #out: Uint8Array[] = [];
+  readonly #out: RecordOutput;
   #pendingHs: Uint8Array[] = [];
   #pendingVersion = 0x0303;
   /** Records a key may protect before it is replaced (lower in tests). */
@@ -54,6 +55,7 @@ export class Outbound {
   constructor(crypto: CryptoProvider, sink: EngineSink, keyUpdateAfter?: number) {
     this.#crypto = crypto;
     this.#sink = sink;
+    this.#out = new RecordOutput(sink.copiesOutgoing === true);
     this.#secrets = SecretTracer.for(sink);
     this.keyUpdateAfter = keyUpdateAfter ?? KEY_UPDATE_AFTER_RECORDS;
   }
@@ -77,13 +79,13 @@ export class Outbound {
   /** A plaintext dummy ChangeCipherSpec (RFC 8446 §D.4). */
   changeCipherSpec(): void {
     this.flushHandshake();
-    this.#out.push(CCS_RECORD.slice());
+    this.#out.append(CCS_RECORD);
   }
 
   alert(level: number, code: number): void {
     this.flushHandshake();
     this.#sink.trace?.({ kind: "message", direction: "out", name: "Alert", length: 2, detail: alertName(code) });
-    this.#out.push(this.#seal(ContentType.alert, new Uint8Array([level, code])));
+    this.#seal(ContentType.alert, new Uint8Array([level, code]));
   }
 
   /**
@@ -102,7 +104,7 @@ export class Outbound {
       const n = Math.min(bytes.length - at, room * MAX_PLAINTEXT);
       const part = bytes.subarray(at, at + n);
       at += n;
-      this.#out.push(this.#seal(ContentType.application_data, part));
+      this.#seal(ContentType.application_data, part);
     } while (at < bytes.length);
   }
 
@@ -124,10 +126,10 @@ export class Outbound {
     this.#secrets?.keys("write", suite, secret, k);
   }
 
-  /** Seals under the current keys; a tracer that asked for secrets sees the plaintext first. */
-  #seal(type: number, data: Uint8Array, version?: number): Uint8Array {
+  /** Seals into the output under the current keys; a tracer that asked for secrets sees the plaintext first. */
+  #seal(type: number, data: Uint8Array, version?: number): void {
     if (this.#secrets && this.#writer.protection) this.#secrets.sealing(type, data);
-    return this.#writer.seal(type, data, version);
+    this.#out.seal(this.#writer, type, data, version);
   }
 
   /** Seals the queued handshake messages into records. */
@@ -135,15 +137,12 @@ export class Outbound {
     if (!this.#pendingHs.length) return;
     const data = concat(...this.#pendingHs);
     this.#pendingHs = [];
-    this.#out.push(this.#seal(ContentType.handshake, data, this.#pendingVersion));
+    this.#seal(ContentType.handshake, data, this.#pendingVersion);
     this.#pendingVersion = 0x0303;
   }
 
   /** Hands everything produced so far to the sink, in one buffer. */
   deliver(): void {
-    if (!this.#out.length) return;
-    const parts = this.#out;
-    this.#out = [];
-    this.#sink.outgoing(parts.length === 1 ? parts[0] : concat(...parts));
+    if (this.#out.length) this.#sink.outgoing(this.#out.take());
   }
 }

@@ -15,6 +15,7 @@ import { Alert, TlsError } from "../../ssl/alerts.ts";
 import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from "../../protocol/constants.ts";
 import type { AeadCipher } from "../../crypto/provider.ts";
 import { RecordFramer, writeRecordHeader } from "../../protocol/record_framer.ts";
+import type { RecordSealer } from "../../protocol/record_output.ts";
 
 const TAG = 16;
 const HEADER = 5;
@@ -185,7 +186,7 @@ export class RecordReader {
 /**
  * Builds records for output.
  */
-export class RecordWriter {
+export class RecordWriter implements RecordSealer {
   /** Write protection; undefined while records are plaintext. */
   protection: RecordProtection | undefined;
   readonly #aad = new Uint8Array(HEADER);
