@@ -45,6 +45,8 @@ export class MemoryBio {
   #start = 0;
 
   /**
+   * An empty BIO.
+   *
    * @param options `copy`: `write` copies its input into storage this BIO
    *   reuses, so the writer may reuse its buffer at once (and `read` always
    *   returns a copy).
