@@ -25,11 +25,18 @@ import { PumpError, PumpLifecycle, type PumpResult, type PumpState } from "./pum
 export { PumpError, type PumpResult } from "./pump_lifecycle.ts";
 export type { PumpLimits } from "./pump_guards.ts";
 
-/** Socket read size: large reads keep per-call overhead low. */
+/** Socket read size once data flows: large reads keep per-call overhead low. */
 const READ_SIZE = 256 * 1024;
 
-/** Socket write size: a 256 KiB input chunk (CHUNK_SIZE) sealed into records, with room to spare. */
+/** Socket write size once data flows: a 256 KiB input chunk (CHUNK_SIZE) sealed into records, with room to spare. */
 const SEND_SIZE = 288 * 1024;
+
+/**
+ * Buffer size until then: a handshake flight fits (a larger one takes a few
+ * more calls), and a connection that ends after its handshake never pays for
+ * the large buffers.
+ */
+const SMALL_SIZE = 16 * 1024;
 
 /** Options for {@link pump}. */
 export interface PumpOptions extends PumpLimits {
@@ -153,7 +160,7 @@ class Pump implements Guarded {
    */
   #writing: Promise<void> = Promise.resolve();
   /** What goes to the socket is copied here from the wbio: a full input chunk's records fit in one write. */
-  readonly #sendBuffer = new Uint8Array(SEND_SIZE);
+  #sendBuffer = new Uint8Array(SMALL_SIZE);
 
   constructor(conn: Deno.Conn, ssl: Ssl, opts: PumpOptions) {
     this.#conn = conn;
@@ -195,6 +202,9 @@ class Pump implements Guarded {
     this.#writing = this.#writing.then(async () => {
       const ssl = this.#ssl;
       // One drain at a time (the chain above), so one send buffer serves them all.
+      if (ssl.wbio.pending > this.#sendBuffer.length && ssl.isInitFinished) {
+        this.#sendBuffer = new Uint8Array(SEND_SIZE);
+      }
       const sendBuffer = this.#sendBuffer;
       while (ssl.wbio.pending > 0) {
         const bytes = sendBuffer.subarray(0, ssl.wbio.readInto(sendBuffer));
@@ -228,9 +238,8 @@ class Pump implements Guarded {
     const opts = this.#opts;
     if (ssl.handshake() === "ssl") await this.#tlsFailure();
     await this.#flush();
-    let buffer = new Uint8Array(READ_SIZE);
-    // What one socket read decrypts to fits in one output write.
-    const plaintext = new Uint8Array(READ_SIZE);
+    let buffer = new Uint8Array(SMALL_SIZE); // grows to READ_SIZE at the first full read after the handshake
+    let plaintext = new Uint8Array(SMALL_SIZE);
     while (true) {
       let n: number | null;
       try {
@@ -260,10 +269,12 @@ class Pump implements Guarded {
           this.#life.open();
         }
       }
-      for (let n = ssl.readInto(plaintext); n > 0; n = ssl.readInto(plaintext)) {
-        this.#result.bytesIn += n;
+      // What one read decrypts to fits one output write.
+      if (plaintext.length < buffer.length) plaintext = new Uint8Array(buffer.length);
+      for (let got = ssl.readInto(plaintext); got > 0; got = ssl.readInto(plaintext)) {
+        this.#result.bytesIn += got;
         try {
-          await opts.output(plaintext.subarray(0, n));
+          await opts.output(plaintext.subarray(0, got));
         } catch (e) {
           throw new PumpError(`cannot write output: ${e instanceof Error ? e.message : e}`, true);
         }
@@ -274,7 +285,8 @@ class Pump implements Guarded {
       // which copies what it keeps (a partial record): this spares a copy
       // and a large allocation per read. Until then (the server's version
       // probe holds on to the ClientHello's bytes) each read gets a new one.
-      if (!(ssl.isInitFinished && ssl.rbio.pending === 0)) buffer = new Uint8Array(READ_SIZE);
+      if (!(ssl.isInitFinished && ssl.rbio.pending === 0)) buffer = new Uint8Array(SMALL_SIZE);
+      else if (n === buffer.length && buffer.length < READ_SIZE) buffer = new Uint8Array(READ_SIZE); // data is flowing
       if (status === "ssl") await this.#tlsFailure();
       if (status === "zero-return") return await this.sendCloseNotify(); // answer close_notify with ours
       // Handshake replies, KeyUpdate answers: small, so sent without waiting.

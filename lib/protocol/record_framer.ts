@@ -31,12 +31,18 @@ export type RecordHandler = (bytes: Uint8Array, at: number, total: number) => vo
 
 /** Reassembles records split across reads. */
 export class RecordFramer {
-  readonly #partial: Uint8Array;
+  /** Made at the first split record: a handshake of whole records never needs one. */
+  #partialBuffer: Uint8Array | undefined;
+  readonly #maxRecord: number;
   #fill = 0;
 
   /** @param maxBody The largest record body the engine accepts. */
   constructor(maxBody: number) {
-    this.#partial = new Uint8Array(RECORD_HEADER + maxBody);
+    this.#maxRecord = RECORD_HEADER + maxBody;
+  }
+
+  get #partial(): Uint8Array {
+    return this.#partialBuffer ??= new Uint8Array(this.#maxRecord);
   }
 
   /** Bytes of an incomplete record held back. */
