@@ -11,12 +11,54 @@
  * @module
  */
 
-/** A record writer: how many bytes `n` bytes of content become, and sealing them into a buffer. */
-export interface RecordSealer {
+import { MAX_PLAINTEXT } from "./constants.ts";
+import { RECORD_HEADER, writeRecordHeader } from "./record_framer.ts";
+
+/**
+ * What every version's record writer shares: content cut into records of at
+ * most 2^14 bytes, plaintext records before keys, and the size of the
+ * result. A version supplies its protected record.
+ */
+export abstract class RecordSealer {
+  /** Bytes a protected record adds to its content; `undefined` while records are plaintext. */
+  protected abstract get overhead(): number | undefined;
+
+  /** Writes one protected record (header included) for `chunk` at `offset`; returns the end offset. */
+  protected abstract sealRecord(type: number, chunk: Uint8Array, out: Uint8Array, offset: number): number;
+
   /** Size of the records for `n` bytes of content under the current protection. */
-  sizeFor(n: number): number;
-  /** Writes the records for `data` into `out` at `offset`; returns the end offset. */
-  sealInto(type: number, data: Uint8Array, out: Uint8Array, offset: number, version?: number): number;
+  sizeFor(n: number): number {
+    const records = Math.max(1, Math.ceil(n / MAX_PLAINTEXT));
+    return n + records * (RECORD_HEADER + (this.overhead ?? 0));
+  }
+
+  /**
+   * The records for `data`, in a buffer of their own. `version` is the
+   * plaintext record version (0x0301 only for an initial ClientHello).
+   */
+  seal(type: number, data: Uint8Array, version = 0x0303): Uint8Array {
+    const out = new Uint8Array(this.sizeFor(data.length));
+    this.sealInto(type, data, out, 0, version);
+    return out;
+  }
+
+  /** Like {@link seal} into a caller-sized buffer at `offset`; returns the end offset. */
+  sealInto(type: number, data: Uint8Array, out: Uint8Array, offset: number, version = 0x0303): number {
+    let pos = 0;
+    do {
+      const n = Math.min(MAX_PLAINTEXT, data.length - pos);
+      const chunk = data.subarray(pos, pos + n);
+      pos += n;
+      if (this.overhead === undefined) {
+        writeRecordHeader(out, offset, type, version, n);
+        out.set(chunk, offset + RECORD_HEADER);
+        offset += RECORD_HEADER + n;
+      } else {
+        offset = this.sealRecord(type, chunk, out, offset);
+      }
+    } while (pos < data.length);
+    return offset;
+  }
 }
 
 /** Output kept for reuse above this size is let go, so one huge write does not pin its buffer. */

@@ -16,7 +16,7 @@ import { ContentType, MAX_PLAINTEXT } from "../../protocol/constants.ts";
 import type { AeadCipher } from "../../crypto/provider.ts";
 import type { Tls12Suite } from "./suites.ts";
 import { RecordFramer, writeRecordHeader } from "../../protocol/record_framer.ts";
-import type { RecordSealer } from "../../protocol/record_output.ts";
+import { RecordSealer } from "../../protocol/record_output.ts";
 
 const TAG = 16;
 const HEADER = 5;
@@ -147,48 +147,26 @@ export class Tls12RecordReader {
 }
 
 /**
- * Builds records for output, fragmenting at 2^14 bytes.
+ * Builds records for output; under keys, each fragment is sealed with its
+ * explicit nonce, if the suite has one (RFC 5246 §6.2.3.3).
  */
-export class Tls12RecordWriter implements RecordSealer {
+export class Tls12RecordWriter extends RecordSealer {
   /** Write protection; undefined until our ChangeCipherSpec. */
   protection: Tls12Protection | undefined;
 
-  /** Size of the records for `n` bytes of content under the current protection. */
-  sizeFor(n: number): number {
-    const records = Math.max(1, Math.ceil(n / MAX_PLAINTEXT));
-    return n + records * (HEADER + (this.protection ? this.protection.overhead : 0));
+  protected override get overhead(): number | undefined {
+    return this.protection?.overhead;
   }
 
-  /** The records for `data`, in one buffer. `version` is the record version (0x0301 for a first ClientHello). */
-  seal(type: number, data: Uint8Array, version = 0x0303): Uint8Array {
-    const out = new Uint8Array(this.sizeFor(data.length));
-    this.sealInto(type, data, out, 0, version);
-    return out;
-  }
-
-  /** Like {@link seal} into a caller-sized buffer; returns the end offset. */
-  sealInto(type: number, data: Uint8Array, out: Uint8Array, offset: number, version = 0x0303): number {
-    const prot = this.protection;
-    let pos = 0;
-    do {
-      const n = Math.min(MAX_PLAINTEXT, data.length - pos);
-      const chunk = data.subarray(pos, pos + n);
-      pos += n;
-      if (!prot) {
-        writeRecordHeader(out, offset, type, version, n);
-        out.set(chunk, offset + HEADER);
-        offset += HEADER + n;
-        continue;
-      }
-      writeRecordHeader(out, offset, type, 0x0303, n + prot.overhead);
-      offset += HEADER;
-      const { nonce, aad } = prot.next(type, n);
-      if (prot.explicitNonceLength) {
-        out.set(nonce.subarray(4, 12), offset);
-        offset += prot.explicitNonceLength;
-      }
-      offset += prot.aead.seal(nonce, aad, chunk, out, offset);
-    } while (pos < data.length);
-    return offset;
+  protected override sealRecord(type: number, chunk: Uint8Array, out: Uint8Array, offset: number): number {
+    const prot = this.protection!;
+    writeRecordHeader(out, offset, type, 0x0303, chunk.length + prot.overhead);
+    offset += HEADER;
+    const { nonce, aad } = prot.next(type, chunk.length);
+    if (prot.explicitNonceLength) {
+      out.set(nonce.subarray(4, 12), offset);
+      offset += prot.explicitNonceLength;
+    }
+    return offset + prot.aead.seal(nonce, aad, chunk, out, offset);
   }
 }

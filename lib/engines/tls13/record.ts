@@ -15,7 +15,7 @@ import { Alert, TlsError } from "../../ssl/alerts.ts";
 import { ContentType, MAX_CIPHERTEXT, MAX_PLAINTEXT } from "../../protocol/constants.ts";
 import type { AeadCipher } from "../../crypto/provider.ts";
 import { RecordFramer, writeRecordHeader } from "../../protocol/record_framer.ts";
-import type { RecordSealer } from "../../protocol/record_output.ts";
+import { RecordSealer } from "../../protocol/record_output.ts";
 
 const TAG = 16;
 const HEADER = 5;
@@ -184,53 +184,28 @@ export class RecordReader {
 }
 
 /**
- * Builds records for output.
+ * Builds records for output: under keys, each fragment becomes a
+ * TLSInnerPlaintext (content ‖ type) sealed as application_data (RFC 8446 §5.2).
  */
-export class RecordWriter implements RecordSealer {
+export class RecordWriter extends RecordSealer {
   /** Write protection; undefined while records are plaintext. */
   protection: RecordProtection | undefined;
   readonly #aad = new Uint8Array(HEADER);
 
-  /** Size of the output for `n` bytes of `type` under the current protection. */
-  sizeFor(n: number): number {
-    const records = Math.max(1, Math.ceil(n / MAX_PLAINTEXT));
-    return n + records * (HEADER + (this.protection ? 1 + TAG : 0));
+  protected override get overhead(): number | undefined {
+    return this.protection ? 1 + TAG : undefined;
   }
 
-  /**
-   * Fragments `data` into records of at most 2^14 bytes. `version` is the
-   * legacy_record_version (0x0301 only for an initial ClientHello).
-   */
-  seal(type: number, data: Uint8Array, version = 0x0303): Uint8Array {
-    const out = new Uint8Array(this.sizeFor(data.length));
-    this.sealInto(type, data, out, 0, version);
-    return out;
-  }
-
-  /** Like {@link seal} into a caller-sized buffer; returns the end offset. */
-  sealInto(type: number, data: Uint8Array, out: Uint8Array, offset: number, version = 0x0303): number {
-    let pos = 0;
-    do {
-      const n = Math.min(MAX_PLAINTEXT, data.length - pos);
-      const chunk = data.subarray(pos, pos + n);
-      pos += n;
-      const prot = this.protection;
-      if (!prot) {
-        writeRecordHeader(out, offset, type, version, n);
-        out.set(chunk, offset + HEADER);
-        offset += HEADER + n;
-        continue;
-      }
-      const len = n + 1 + TAG;
-      writeRecordHeader(out, offset, ContentType.application_data, 0x0303, len);
-      const aad = this.#aad;
-      aad.set(out.subarray(offset, offset + HEADER));
-      offset += HEADER;
-      // TLSInnerPlaintext (content ‖ type) is laid out where its ciphertext goes, and sealed in place.
-      out.set(chunk, offset);
-      out[offset + n] = type;
-      offset += prot.aead.seal(prot.nextNonce(), aad, out.subarray(offset, offset + n + 1), out, offset);
-    } while (pos < data.length);
-    return offset;
+  protected override sealRecord(type: number, chunk: Uint8Array, out: Uint8Array, offset: number): number {
+    const prot = this.protection!;
+    const n = chunk.length;
+    writeRecordHeader(out, offset, ContentType.application_data, 0x0303, n + 1 + TAG);
+    const aad = this.#aad;
+    aad.set(out.subarray(offset, offset + HEADER));
+    offset += HEADER;
+    // TLSInnerPlaintext (content ‖ type) is laid out where its ciphertext goes, and sealed in place.
+    out.set(chunk, offset);
+    out[offset + n] = type;
+    return offset + prot.aead.seal(prot.nextNonce(), aad, out.subarray(offset, offset + n + 1), out, offset);
   }
 }
