@@ -281,12 +281,13 @@ class Pump implements Guarded {
       }
       const status = ssl.getError();
       // The read buffer is handed to the rbio without a copy and reused once
-      // the handshake is done and every byte of it has gone into the engine,
-      // which copies what it keeps (a partial record): this spares a copy
-      // and a large allocation per read. Until then (the server's version
-      // probe holds on to the ClientHello's bytes) each read gets a new one.
-      if (!(ssl.isInitFinished && ssl.rbio.pending === 0)) buffer = new Uint8Array(SMALL_SIZE);
-      else if (n === buffer.length && buffer.length < READ_SIZE) buffer = new Uint8Array(READ_SIZE); // data is flowing
+      // every byte of it has gone into the engine, which copies what it keeps
+      // (TlsEngine.receive's contract): no copy and no allocation per read.
+      // Bytes still in the rbio (a failed connection) keep their buffer.
+      if (ssl.rbio.pending > 0) buffer = new Uint8Array(buffer.length);
+      else if (n === buffer.length && ssl.isInitFinished && buffer.length < READ_SIZE) {
+        buffer = new Uint8Array(READ_SIZE); // a full read after the handshake: data is flowing
+      }
       if (status === "ssl") await this.#tlsFailure();
       if (status === "zero-return") return await this.sendCloseNotify(); // answer close_notify with ours
       // Handshake replies, KeyUpdate answers: small, so sent without waiting.

@@ -82,10 +82,9 @@ export class MemoryBio {
     const need = this.#pending + n;
     if (this.#start + need > store.length) {
       // The pending bytes move to the front, into a larger store if they do not fit.
-      const pending = store.subarray(this.#start, this.#start + this.#pending);
       if (need > store.length) {
         const grown = new Uint8Array(Math.max(need, store.length * 2));
-        grown.set(pending);
+        grown.set(store.subarray(this.#start, this.#start + this.#pending));
         this.#store = store = grown;
       } else {
         store.copyWithin(0, this.#start, this.#start + this.#pending);
